@@ -1,0 +1,162 @@
+import { Hono, type Context } from 'hono';
+import { requireApiToken } from './auth';
+import { readJsonBody } from './body';
+import { readConfig, type Config, type Env } from './config';
+import { ApiError, errorResponse } from './errors';
+import { JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub, type Outcome, type Published } from './job-object';
+import { isValidJobId } from './job-id';
+import type { Terminal } from './job-state';
+import { logError, logInfo } from './log';
+import { isAllowedRedirect } from './redirect';
+import { CompleteBody, FailBody, ProgressBody, RegisterBody } from './schemas';
+
+type AppEnv = { Bindings: Env; Variables: { config: Config; delivered?: number } };
+type Ctx = Context<AppEnv>;
+type Handler = (c: Ctx) => Promise<Response> | Response;
+
+/** The worker is thin: it checks method, id, credentials and body, then hands the job's object the call. */
+export const app = new Hono<AppEnv>();
+
+app.use('*', async (c, next) => {
+  c.set('config', readConfig(c.env));
+  await next();
+});
+
+app.get('/healthz', (c) => c.json({ ok: true }));
+
+app.all('/sse/connect/:id{.*}', methods({ GET: connect }));
+app.all('/jobs/:id{.+}/progress', methods({ POST: backend('progress', progress) }));
+app.all('/jobs/:id{.+}/complete', methods({ POST: backend('complete', (c) => finish(c, 'result')) }));
+app.all('/jobs/:id{.+}/fail', methods({ POST: backend('fail', (c) => finish(c, 'failed')) }));
+app.all(
+  '/jobs/:id{.*}',
+  methods({ GET: status, PUT: backend('register', register), DELETE: backend('delete', remove) }),
+);
+
+app.notFound(() => errorResponse('not_found', 'No such route. See docs/api.md for the routes jobcast serves.'));
+
+app.onError((error, c) => {
+  if (error instanceof ApiError) return errorResponse(error.code, error.message, error.headers);
+  logError('unhandled error', { route: c.req.path, method: c.req.method, error: String(error?.stack ?? error) });
+  return errorResponse('internal_error', 'Something went wrong on our side; the request may be retried.');
+});
+
+function methods(handlers: Partial<Record<string, Handler>>): Handler {
+  const allow = Object.keys(handlers).join(', ');
+  return (c) => {
+    const handler = handlers[c.req.method];
+    if (!handler) {
+      return errorResponse('method_not_allowed', `Use ${allow} on this route.`, { Allow: allow });
+    }
+    return handler(c);
+  };
+}
+
+/** Backend routes: authenticated, and logged once per call (never with the token). */
+function backend(route: string, handler: Handler): Handler {
+  return async (c) => {
+    const started = Date.now();
+    let response: Response;
+    try {
+      await requireApiToken(c.req.raw, c.get('config'));
+      response = await handler(c);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      response = errorResponse(error.code, error.message, error.headers);
+    }
+    logInfo('backend call', {
+      route,
+      job: c.req.param('id') ?? null,
+      status: response.status,
+      ms: Date.now() - started,
+      delivered: c.get('delivered'),
+    });
+    return response;
+  };
+}
+
+function jobId(c: Ctx): string {
+  const id = c.req.param('id') ?? '';
+  if (!isValidJobId(id)) {
+    throw new ApiError('invalid_job_id', 'Job ids are 1 to 128 characters of A-Z, a-z, 0-9, ".", "_" and "-" (not "." or "..").');
+  }
+  return id;
+}
+
+function jobObject(c: Ctx, id: string): JobStub {
+  return c.env.JOBS.get(c.env.JOBS.idFromName(id)) as unknown as JobStub;
+}
+
+function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
+  if (moveUrl !== undefined && !isAllowedRedirect(moveUrl, c.get('config').allowedRedirectOrigins)) {
+    throw new ApiError(
+      'redirect_not_allowed',
+      'moveUrl must be a path starting with a single "/", or an http(s) URL on an origin listed in ALLOWED_REDIRECT_ORIGINS.',
+    );
+  }
+}
+
+function published(c: Ctx, outcome: Outcome<Published>, status: 200 | 202): Response {
+  if (!outcome.ok) throw notFoundOrFinished(outcome.error);
+  c.set('delivered', outcome.delivered);
+  const { ok: _ok, ...body } = outcome;
+  return c.json(body, status);
+}
+
+function notFoundOrFinished(error: 'job_not_found' | 'job_finished'): ApiError {
+  return error === 'job_not_found'
+    ? new ApiError('job_not_found', 'No such job: register it first with PUT /jobs/:id.')
+    : new ApiError('job_finished', 'The job has already finished with a different result.');
+}
+
+async function connect(c: Ctx): Promise<Response> {
+  const id = jobId(c);
+  const lastEventId = c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '';
+  return jobObject(c, id).fetch('https://job.internal/connect', {
+    headers: { [JOB_ID_HEADER]: id, [LAST_EVENT_ID_HEADER]: lastEventId },
+  });
+}
+
+async function status(c: Ctx): Promise<Response> {
+  const id = jobId(c);
+  const view = await jobObject(c, id).status(id);
+  if (!view) throw notFoundOrFinished('job_not_found');
+  return c.json(view);
+}
+
+async function register(c: Ctx): Promise<Response> {
+  const id = jobId(c);
+  const body = await readJsonBody(c.req.raw, RegisterBody);
+  const { created, job } = await jobObject(c, id).register(id, body.ttlSeconds);
+  const path = encodeURIComponent(id);
+  return c.json(
+    {
+      id,
+      status: job.status,
+      subscribeUrl: `/sse/connect/${path}`,
+      statusUrl: `/jobs/${path}`,
+      expiresAt: new Date(job.expiresAt).toISOString(),
+    },
+    created ? 201 : 200,
+  );
+}
+
+async function progress(c: Ctx): Promise<Response> {
+  const id = jobId(c);
+  const body = await readJsonBody(c.req.raw, ProgressBody);
+  return published(c, await jobObject(c, id).progress(id, body.progress, body.message), 202);
+}
+
+async function finish(c: Ctx, status: Terminal['status']): Promise<Response> {
+  const id = jobId(c);
+  const body = await readJsonBody(c.req.raw, status === 'result' ? CompleteBody : FailBody);
+  checkRedirect(c, body.moveUrl);
+  const terminal: Terminal = { status, ...body };
+  return published(c, await jobObject(c, id).finish(id, terminal), 200);
+}
+
+async function remove(c: Ctx): Promise<Response> {
+  const id = jobId(c);
+  await jobObject(c, id).remove();
+  return c.body(null, 204);
+}

@@ -1,0 +1,84 @@
+/** Every setting the service reads, with the contract's defaults. Nothing else reads `env` directly. */
+export interface Env {
+  JOBS: DurableObjectNamespace;
+  API_TOKENS?: string;
+  SIGNING_KEY?: string;
+  ALLOWED_REDIRECT_ORIGINS?: string;
+  ALLOWED_ORIGINS?: string;
+  HEARTBEAT_MS?: string;
+  STREAM_MAX_MS?: string;
+  RECONNECT_MS?: string;
+  MAX_SUBSCRIBERS_PER_JOB?: string;
+  JOB_TTL_SECONDS?: string;
+  RESULT_TTL_SECONDS?: string;
+  LOG_LEVEL?: string;
+  /** Set only by the committed `.dev.vars`, which `wrangler dev` reads and `wrangler deploy` never uploads. */
+  JOBCAST_LOCAL_DEV?: string;
+}
+
+export interface Config {
+  apiTokens: string[];
+  /** True when no API_TOKENS are set and the worker runs under `wrangler dev`: the dev token is accepted. */
+  usingDevToken: boolean;
+  signingKey: string | null;
+  allowedRedirectOrigins: string[];
+  allowedOrigins: string[];
+  heartbeatMs: number;
+  streamMaxMs: number;
+  reconnectMs: number;
+  maxSubscribersPerJob: number;
+  jobTtlSeconds: number;
+  resultTtlSeconds: number;
+  logLevel: 'info' | 'debug';
+  localDev: boolean;
+}
+
+export const DEV_API_TOKEN = 'dev-api-token';
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0) {
+    throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Reads and checks the configuration once per `env` object; a malformed value throws with its name. */
+export function readConfig(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const localDev = env.JOBCAST_LOCAL_DEV === 'true';
+  const configuredTokens = list(env.API_TOKENS);
+  const usingDevToken = configuredTokens.length === 0 && localDev;
+  const logLevel = (env.LOG_LEVEL ?? 'info').trim() || 'info';
+  if (logLevel !== 'info' && logLevel !== 'debug') {
+    throw new Error(`LOG_LEVEL must be "info" or "debug", got ${JSON.stringify(env.LOG_LEVEL)}`);
+  }
+  const config: Config = {
+    apiTokens: usingDevToken ? [DEV_API_TOKEN] : configuredTokens,
+    usingDevToken,
+    signingKey: env.SIGNING_KEY && env.SIGNING_KEY.length > 0 ? env.SIGNING_KEY : null,
+    allowedRedirectOrigins: list(env.ALLOWED_REDIRECT_ORIGINS),
+    allowedOrigins: list(env.ALLOWED_ORIGINS),
+    heartbeatMs: positiveInt('HEARTBEAT_MS', env.HEARTBEAT_MS, 15_000),
+    streamMaxMs: positiveInt('STREAM_MAX_MS', env.STREAM_MAX_MS, 60_000),
+    reconnectMs: positiveInt('RECONNECT_MS', env.RECONNECT_MS, 1_000),
+    maxSubscribersPerJob: positiveInt('MAX_SUBSCRIBERS_PER_JOB', env.MAX_SUBSCRIBERS_PER_JOB, 100),
+    jobTtlSeconds: positiveInt('JOB_TTL_SECONDS', env.JOB_TTL_SECONDS, 86_400),
+    resultTtlSeconds: positiveInt('RESULT_TTL_SECONDS', env.RESULT_TTL_SECONDS, 3_600),
+    logLevel,
+    localDev,
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,40 @@
+/** The contract's error codes and their HTTP statuses; one place builds every error body. */
+export const ERROR_STATUS = {
+  invalid_job_id: 400,
+  invalid_body: 400,
+  unauthorized: 401,
+  invalid_token: 401,
+  not_found: 404,
+  job_not_found: 404,
+  method_not_allowed: 405,
+  job_finished: 409,
+  payload_too_large: 413,
+  redirect_not_allowed: 422,
+  too_many_subscribers: 429,
+  internal_error: 500,
+  not_configured: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+}
+
+export function errorResponse(code: ErrorCode, message: string, headers?: HeadersInit): Response {
+  const body: ErrorBody = { error: code, message };
+  const response = Response.json(body, { status: ERROR_STATUS[code], headers });
+  return response;
+}
+
+/** Thrown inside request handling; `app.onError` turns it into the JSON body above. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers?: HeadersInit,
+  ) {
+    super(message);
+  }
+}

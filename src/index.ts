@@ -1,0 +1,4 @@
+import { app } from './app';
+
+export { JobObject } from './job-object';
+export default app;

@@ -1,0 +1,265 @@
+import { DurableObject } from 'cloudflare:workers';
+import { readConfig, type Config, type Env } from './config';
+import { errorResponse } from './errors';
+import {
+  EVENT_HISTORY,
+  eventsToReplay,
+  isPastEnd,
+  parseLastEventId,
+  progressPayload,
+  terminalKey,
+  terminalPayload,
+  toView,
+  type JobRecord,
+  type JobView,
+  type StoredEvent,
+  type Terminal,
+} from './job-state';
+import { logInfo, logWarn } from './log';
+import { formatComment, formatMessage } from './sse';
+import { SubscriberSet, type DropReason } from './subscribers';
+import { JobStore } from './job-store';
+
+export const JOB_ID_HEADER = 'x-jobcast-job-id';
+export const LAST_EVENT_ID_HEADER = 'x-jobcast-last-event-id';
+
+/** A slow reader may fall this far behind before its stream is ended. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+} as const;
+
+export type Outcome<T> = ({ ok: true } & T) | { ok: false; error: 'job_not_found' | 'job_finished' };
+export type Published = { eventId: number; delivered: number; duplicate?: true };
+
+/**
+ * What the worker may call on a job's stub. Spelled out because the runtime's inferred RPC types
+ * recurse without end over the JSON `data` type.
+ */
+type Remote<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never };
+export type JobStub = Remote<Pick<JobObject, 'register' | 'progress' | 'finish' | 'status' | 'remove'>> &
+  Pick<Fetcher, 'fetch'>;
+
+const encoder = new TextEncoder();
+
+/**
+ * One job: its persisted record and event history, and the browsers waiting on it. Every method runs
+ * without awaiting between reading and writing state, so calls to one job never interleave.
+ */
+export class JobObject extends DurableObject<Env> {
+  readonly #config: Config;
+  readonly #store: JobStore;
+  readonly #subscribers: SubscriberSet;
+  readonly #heartbeat = encoder.encode(formatComment('ping'));
+  #job: JobRecord | null;
+  #history: StoredEvent[];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerDueAt = Infinity;
+  #drops: Record<DropReason, number> = { departed: 0, overflow: 0 };
+  #dropLogPending = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#config = readConfig(env);
+    this.#store = new JobStore(ctx.storage);
+    this.#job = this.#store.loadJob();
+    this.#history = this.#job ? this.#store.loadEvents() : [];
+    this.#subscribers = new SubscriberSet(MAX_BUFFERED_BYTES, (reason) => this.#countDrop(reason));
+  }
+
+  /** The SSE stream: `GET /sse/connect/:id` after the worker has checked the id and the token. */
+  override async fetch(request: Request): Promise<Response> {
+    const job = this.#current(request.headers.get(JOB_ID_HEADER));
+    if (!job) return errorResponse('job_not_found', 'No such job: it was never registered, or it expired or was deleted.');
+    const resumeFrom = parseLastEventId(request.headers.get(LAST_EVENT_ID_HEADER));
+    if (isPastEnd(job, resumeFrom)) return new Response(null, { status: 204 });
+
+    let first = formatMessage({
+      retry: this.#config.reconnectMs,
+      event: 'connect',
+      data: JSON.stringify({ status: 'connect', moveUrl: '' }),
+    });
+    for (const event of eventsToReplay(job, this.#history, resumeFrom)) first += frame(event);
+    const bytes = encoder.encode(first);
+    if (job.status !== 'pending') return new Response(bytes, { headers: SSE_HEADERS });
+
+    if (this.#subscribers.size >= this.#config.maxSubscribersPerJob) {
+      return errorResponse(
+        'too_many_subscribers',
+        `This job already has ${this.#config.maxSubscribersPerJob} open streams; close one or try again later.`,
+      );
+    }
+    const stream = this.#subscribers.open(Date.now(), bytes);
+    if (this.#config.logLevel === 'debug') logInfo('stream opened', { job: job.id, streams: this.#subscribers.size });
+    const now = Date.now();
+    this.#armSweep(now + Math.min(this.#config.heartbeatMs - this.#slackMs(), this.#config.streamMaxMs), now);
+    return new Response(stream, { headers: SSE_HEADERS });
+  }
+
+  register(jobId: string, ttlSeconds: number | undefined): { created: boolean; job: JobRecord } {
+    const existing = this.#current(jobId);
+    if (existing) return { created: false, job: existing };
+    const now = Date.now();
+    const job: JobRecord = {
+      id: jobId,
+      status: 'pending',
+      createdAt: now,
+      expiresAt: now + (ttlSeconds ?? this.#config.jobTtlSeconds) * 1000,
+      lastEventId: 0,
+    };
+    this.#store.saveJob(job);
+    this.#job = job;
+    this.#history = [];
+    void this.ctx.storage.setAlarm(job.expiresAt);
+    return { created: true, job };
+  }
+
+  progress(jobId: string, progress: number, message: string | undefined): Outcome<Published> {
+    const job = this.#current(jobId);
+    if (!job) return { ok: false, error: 'job_not_found' };
+    if (job.status !== 'pending') return { ok: false, error: 'job_finished' };
+    const event = this.#append(job, 'progress', progressPayload(progress, message), { progress, message });
+    const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now());
+    this.#flushDropLog();
+    return { ok: true, eventId: event.id, delivered };
+  }
+
+  /** Completes or fails the job, creating it finished if it was never registered. */
+  async finish(jobId: string, terminal: Terminal): Promise<Outcome<Published>> {
+    const key = terminalKey(terminal);
+    const now = Date.now();
+    let job = this.#current(jobId);
+    if (job && job.status !== 'pending') {
+      if (job.terminalKey !== key) return { ok: false, error: 'job_finished' };
+      return { ok: true, eventId: job.terminalEventId!, delivered: 0, duplicate: true };
+    }
+    job ??= { id: jobId, status: 'pending', createdAt: now, expiresAt: now, lastEventId: 0 };
+    const event = this.#append(job, 'result', terminalPayload(terminal), {
+      ...terminal,
+      finishedAt: now,
+      expiresAt: now + this.#config.resultTtlSeconds * 1000,
+      terminalKey: key,
+      terminalEventId: job.lastEventId + 1,
+    });
+    void this.ctx.storage.setAlarm(this.#job!.expiresAt);
+    // Persist before announce: nobody sees the result until it is durable.
+    await this.ctx.storage.sync();
+    const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now());
+    this.#subscribers.closeAll();
+    this.#flushDropLog();
+    return { ok: true, eventId: event.id, delivered };
+  }
+
+  status(jobId: string): JobView | null {
+    const job = this.#current(jobId);
+    return job ? toView(job) : null;
+  }
+
+  async remove(): Promise<void> {
+    await this.#purge();
+  }
+
+  /** The one alarm: the job's expiry. Anything not yet due re-arms it. */
+  override async alarm(): Promise<void> {
+    const job = this.#job;
+    if (!job) return;
+    if (job.expiresAt <= Date.now()) {
+      if (this.#config.logLevel === 'debug') logInfo('job expired', { job: job.id, status: job.status });
+      await this.#purge();
+    } else {
+      await this.ctx.storage.setAlarm(job.expiresAt);
+    }
+  }
+
+  /** Open streams, for tests and diagnostics. */
+  get streamCount(): number {
+    return this.#subscribers.size;
+  }
+
+  #current(jobId: string | null): JobRecord | null {
+    const job = this.#job;
+    if (!job) return null;
+    if (jobId !== null && job.id !== jobId) throw new Error(`object for job ${job.id} was asked about ${jobId}`);
+    if (job.expiresAt > Date.now()) return job;
+    // The alarm is late or has not run yet; expiry is what the record says, not when the alarm fires.
+    void this.#purge();
+    return null;
+  }
+
+  #append(job: JobRecord, name: StoredEvent['name'], data: string, changes: Partial<JobRecord>): StoredEvent {
+    const event: StoredEvent = { id: job.lastEventId + 1, name, data };
+    const next: JobRecord = { ...job, ...changes, lastEventId: event.id };
+    this.#store.appendEvent(next, event, event.id - EVENT_HISTORY);
+    this.#job = next;
+    this.#history.push(event);
+    if (this.#history.length > EVENT_HISTORY) this.#history.shift();
+    return event;
+  }
+
+  async #purge(): Promise<void> {
+    this.#job = null;
+    this.#history = [];
+    this.#subscribers.closeAll();
+    this.#clearTimer();
+    this.#store.forget();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** Arms the stream timer for `dueAt`, unless it is already armed for earlier. */
+  #armSweep(dueAt: number, now: number): void {
+    if (this.#timer !== null && this.#timerDueAt <= dueAt) return;
+    this.#clearTimer();
+    this.#timerDueAt = dueAt;
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, dueAt - now));
+  }
+
+  #slackMs(): number {
+    return Math.min(250, Math.floor(this.#config.heartbeatMs / 20));
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerDueAt = Infinity;
+  }
+
+  /** The one stream timer: heartbeats for idle streams and clean ends for old ones, then re-arm. */
+  #sweep(): void {
+    this.#timer = null;
+    this.#timerDueAt = Infinity;
+    const now = Date.now();
+    const { heartbeatMs, streamMaxMs, logLevel } = this.#config;
+    const slackMs = this.#slackMs();
+    const sweep = this.#subscribers.sweep(now, this.#heartbeat, heartbeatMs, streamMaxMs, slackMs);
+    if (logLevel === 'debug' && sweep.ended > 0) logInfo('streams ended', { job: this.#job?.id ?? null, ended: sweep.ended, reason: 'max_age' });
+    this.#flushDropLog();
+    if (sweep.nextDueAt !== null) this.#armSweep(Math.max(sweep.nextDueAt - slackMs, now + 1), now);
+  }
+
+  #countDrop(reason: DropReason): void {
+    this.#drops[reason]++;
+    if (this.#config.logLevel === 'debug') logInfo('stream ended', { job: this.#job?.id ?? null, reason });
+    if (this.#dropLogPending) return;
+    this.#dropLogPending = true;
+    // Cancellations arrive one by one; one line per burst keeps logging off the per-stream path.
+    setTimeout(() => this.#flushDropLog(), 0);
+  }
+
+  #flushDropLog(): void {
+    this.#dropLogPending = false;
+    const { departed, overflow } = this.#drops;
+    if (departed === 0 && overflow === 0) return;
+    this.#drops = { departed: 0, overflow: 0 };
+    const fields = { job: this.#job?.id ?? null, departed, overflow, streams: this.#subscribers.size };
+    if (overflow > 0) logWarn('streams dropped', fields);
+    else logInfo('streams dropped', fields);
+  }
+}
+
+function frame(event: StoredEvent): string {
+  return formatMessage({ id: event.id, event: event.name, data: event.data });
+}

@@ -1,0 +1,62 @@
+import type { JobRecord, StoredEvent } from './job-state';
+
+/**
+ * The job's SQLite tables. They are created by the first write, so reading a job that does not exist
+ * leaves no storage behind.
+ */
+export class JobStore {
+  #schemaReady = false;
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  loadJob(): JobRecord | null {
+    if (!this.#hasSchema()) return null;
+    const row = this.storage.sql.exec<{ record: string }>('SELECT record FROM job LIMIT 1').toArray()[0];
+    return row ? (JSON.parse(row.record) as JobRecord) : null;
+  }
+
+  loadEvents(): StoredEvent[] {
+    if (!this.#hasSchema()) return [];
+    return this.storage.sql
+      .exec<{ id: number; name: StoredEvent['name']; data: string }>('SELECT id, name, data FROM events ORDER BY id')
+      .toArray()
+      .map(({ id, name, data }) => ({ id, name, data }));
+  }
+
+  saveJob(job: JobRecord): void {
+    this.#ensureSchema();
+    this.storage.sql.exec('INSERT OR REPLACE INTO job (id, record) VALUES (?, ?)', job.id, JSON.stringify(job));
+  }
+
+  /** Stores the event and the record it produced together, dropping events older than `keepAfter`. */
+  appendEvent(job: JobRecord, event: StoredEvent, keepAfter: number): void {
+    this.storage.transactionSync(() => {
+      this.saveJob(job);
+      this.storage.sql.exec('INSERT INTO events (id, name, data) VALUES (?, ?, ?)', event.id, event.name, event.data);
+      this.storage.sql.exec('DELETE FROM events WHERE id <= ?', keepAfter);
+    });
+  }
+
+  /** After `deleteAll()` the tables are gone and must be made again by the next write. */
+  forget(): void {
+    this.#schemaReady = false;
+  }
+
+  #hasSchema(): boolean {
+    if (this.#schemaReady) return true;
+    const found = this.storage.sql
+      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'")
+      .toArray().length;
+    this.#schemaReady = found > 0;
+    return this.#schemaReady;
+  }
+
+  #ensureSchema(): void {
+    if (this.#schemaReady) return;
+    this.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
+    `);
+    this.#schemaReady = true;
+  }
+}
