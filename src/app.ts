@@ -22,7 +22,7 @@ app.use('*', async (c, next) => {
   await next();
 });
 
-app.get('/healthz', (c) => c.json({ ok: true }));
+app.all('/healthz', methods({ GET: (c) => c.json({ ok: true }) }));
 
 app.all('/sse/connect/:id{.*}', methods({ GET: connect }));
 app.all('/jobs/:id{.+}/progress', methods({ POST: backend('progress', progress) }));
