@@ -18,7 +18,12 @@ type Handler = (c: Ctx) => Promise<Response> | Response;
 export const app = new Hono<AppEnv>();
 
 app.use('*', async (c, next) => {
-  c.set('config', readConfig(c.env));
+  try {
+    c.set('config', readConfig(c.env));
+  } catch (error) {
+    logError('configuration rejected', { error: String(error) });
+    throw new ApiError('not_configured', 'The service is misconfigured; its log names the setting.');
+  }
   await next();
 });
 

@@ -1,0 +1,73 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { app } from '../src/app';
+import { readConfig, type Env } from '../src/config';
+import { newJobId } from './support/http';
+
+const base = { JOBS: env.JOBS } as Env;
+
+describe('readConfig', () => {
+  it('has the contract defaults', () => {
+    expect(readConfig({ ...base })).toEqual({
+      apiTokens: [],
+      usingDevToken: false,
+      signingKey: null,
+      allowedRedirectOrigins: [],
+      allowedOrigins: [],
+      heartbeatMs: 15_000,
+      streamMaxMs: 60_000,
+      reconnectMs: 1_000,
+      maxSubscribersPerJob: 100,
+      jobTtlSeconds: 86_400,
+      resultTtlSeconds: 3_600,
+      logLevel: 'info',
+      localDev: false,
+    });
+  });
+
+  it('reads lists with spaces and empty items', () => {
+    const config = readConfig({ ...base, API_TOKENS: ' a, b ,,', ALLOWED_REDIRECT_ORIGINS: 'https://x.example' });
+    expect(config.apiTokens).toEqual(['a', 'b']);
+    expect(config.allowedRedirectOrigins).toEqual(['https://x.example']);
+  });
+
+  it('accepts the dev token only when local and no tokens are set', () => {
+    expect(readConfig({ ...base, JOBCAST_LOCAL_DEV: 'true' }).apiTokens).toEqual(['dev-api-token']);
+    expect(readConfig({ ...base, JOBCAST_LOCAL_DEV: 'true', API_TOKENS: 'real' }).apiTokens).toEqual(['real']);
+    expect(readConfig({ ...base }).apiTokens).toEqual([]);
+  });
+
+  const bad: [string, Partial<Env>][] = [
+    ['HEARTBEAT_MS', { HEARTBEAT_MS: 'abc' }],
+    ['STREAM_MAX_MS', { STREAM_MAX_MS: '0' }],
+    ['MAX_SUBSCRIBERS_PER_JOB', { MAX_SUBSCRIBERS_PER_JOB: '-5' }],
+    ['JOB_TTL_SECONDS', { JOB_TTL_SECONDS: '1.5' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ];
+  for (const [name, vars] of bad) {
+    it(`names ${name} when its value cannot be read`, () => {
+      expect(() => readConfig({ ...base, ...vars })).toThrow(name);
+    });
+  }
+});
+
+describe('configuration at the edge of the worker', () => {
+  it('fails closed with 503 not_configured when deployed without API_TOKENS', async () => {
+    const response = await app.request(`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: 'Bearer dev-api-token' } }, { ...base });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: 'not_configured' });
+  });
+
+  it('accepts the dev token under wrangler dev with no API_TOKENS', async () => {
+    const response = await app.request(`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: 'Bearer dev-api-token' } }, { ...base, JOBCAST_LOCAL_DEV: 'true' });
+    expect(response.status).toBe(201);
+  });
+
+  it('answers 503 not_configured, without the bad value, when a setting cannot be read', async () => {
+    const response = await app.request('/healthz', {}, { ...base, HEARTBEAT_MS: 'soon' });
+    expect(response.status).toBe(503);
+    const body = await response.json();
+    expect(body).toMatchObject({ error: 'not_configured' });
+    expect(JSON.stringify(body)).not.toContain('soon');
+  });
+});
