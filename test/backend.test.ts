@@ -195,7 +195,7 @@ describe('API tokens', () => {
 
   it('answers 401 unauthorized with WWW-Authenticate to a missing or wrong token, and changes nothing', async () => {
     const id = newJobId();
-    for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: 'Basic dGVzdA==' }, { Authorization: 'test-token-a' }]) {
+    for (const headers of [{}, { Authorization: 'Bearer nope' }, { Authorization: 'Basic dGVzdA==' }, { Authorization: 'test-token-a' }] as Record<string, string>[]) {
       const response = await call(`/jobs/${id}/complete`, { method: 'POST', headers, body: '{"moveUrl":"/b"}' });
       expect(response.status).toBe(401);
       expect(response.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
