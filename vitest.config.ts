@@ -5,6 +5,7 @@ import { TEST_BINDINGS } from './test/support/bindings.ts';
 export default defineConfig({
   test: {
     silent: 'passed-only',
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: TEST_BINDINGS } })],
