@@ -1,5 +1,7 @@
 import { Hono, type Context } from 'hono';
-import { requireApiToken } from './auth';
+import { bearerToken, isApiToken, requireApiToken } from './auth';
+import { corsHeaders, preflightHeaders } from './cors';
+import { mintSubscribeToken, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type Config, type Env } from './config';
 import { ApiError, errorResponse } from './errors';
@@ -29,6 +31,11 @@ app.use('*', async (c, next) => {
 
 app.all('/healthz', methods({ GET: (c) => c.json({ ok: true }) }));
 
+// Browser routes answer CORS preflights and carry CORS headers on every answer, errors included,
+// so that a page on an allowed origin can read a 401 or 404.
+app.use('/sse/connect/*', browserCors);
+app.use('/jobs/*', browserCors);
+
 app.all('/sse/connect/:id{.*}', methods({ GET: connect }));
 app.all('/jobs/:id{.+}/progress', methods({ POST: backend('progress', progress) }));
 app.all('/jobs/:id{.+}/complete', methods({ POST: backend('complete', (c) => finish(c, 'result')) }));
@@ -45,6 +52,18 @@ app.onError((error, c) => {
   logError('unhandled error', { route: c.req.path, method: c.req.method, error: String(error?.stack ?? error) });
   return errorResponse('internal_error', 'Something went wrong on our side; the request may be retried.');
 });
+
+async function browserCors(c: Ctx, next: () => Promise<void>): Promise<Response | void> {
+  const origin = c.req.header('Origin') ?? null;
+  const isBrowserRoute = c.req.path.startsWith('/sse/connect/') || !/\/(progress|complete|fail)$/.test(c.req.path);
+  if (!isBrowserRoute) return next();
+  if (c.req.method === 'OPTIONS') return c.body(null, 204, preflightHeaders(origin, c.get('config'), 'GET'));
+  await next();
+  const headers = corsHeaders(origin, c.get('config'));
+  if (!headers) return;
+  c.res = new Response(c.res.body, c.res);
+  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+}
 
 function methods(handlers: Partial<Record<string, Handler>>): Handler {
   const allow = Object.keys(handlers).join(', ');
@@ -88,6 +107,23 @@ function jobId(c: Ctx): string {
   return id;
 }
 
+/**
+ * Browser routes: with SIGNING_KEY set, a subscribe token for this job (query `token` or bearer) is
+ * required, or, where `acceptApiToken`, an API token. Checked before any object is touched.
+ */
+async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): Promise<void> {
+  const config = c.get('config');
+  if (config.signingKey === null) return;
+  const bearer = bearerToken(c.req.raw);
+  const token = c.req.query('token') ?? bearer;
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  if (token && (await verifySubscribeToken(config.signingKey, id, token, nowSeconds))) return;
+  if (acceptApiToken && (await isApiToken(bearer, config))) return;
+  throw new ApiError('invalid_token', 'This job needs a valid subscribe token: use the subscribeUrl or statusUrl that registering the job returned.', {
+    'WWW-Authenticate': 'Bearer realm="jobcast"',
+  });
+}
+
 function jobObject(c: Ctx, id: string): JobStub {
   return c.env.JOBS.get(c.env.JOBS.idFromName(id)) as unknown as JobStub;
 }
@@ -116,6 +152,7 @@ function notFoundOrFinished(error: 'job_not_found' | 'job_finished'): ApiError {
 
 async function connect(c: Ctx): Promise<Response> {
   const id = jobId(c);
+  await requireSubscriber(c, id, false);
   const lastEventId = c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '';
   return jobObject(c, id).fetch('https://job.internal/connect', {
     headers: { [JOB_ID_HEADER]: id, [LAST_EVENT_ID_HEADER]: lastEventId },
@@ -124,6 +161,7 @@ async function connect(c: Ctx): Promise<Response> {
 
 async function status(c: Ctx): Promise<Response> {
   const id = jobId(c);
+  await requireSubscriber(c, id, true);
   const view = await jobObject(c, id).status(id);
   if (!view) throw notFoundOrFinished('job_not_found');
   return c.json(view);
@@ -133,13 +171,14 @@ async function register(c: Ctx): Promise<Response> {
   const id = jobId(c);
   const body = await readJsonBody(c.req.raw, RegisterBody);
   const { created, job } = await jobObject(c, id).register(id, body.ttlSeconds);
-  const path = encodeURIComponent(id);
+  const { signingKey } = c.get('config');
+  const query = signingKey ? `?token=${await mintSubscribeToken(signingKey, id, Math.floor(job.expiresAt / 1000))}` : '';
   return c.json(
     {
       id,
       status: job.status,
-      subscribeUrl: `/sse/connect/${path}`,
-      statusUrl: `/jobs/${path}`,
+      subscribeUrl: `/sse/connect/${id}${query}`,
+      statusUrl: `/jobs/${id}${query}`,
       expiresAt: new Date(job.expiresAt).toISOString(),
     },
     created ? 201 : 200,

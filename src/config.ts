@@ -51,6 +51,25 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return parsed;
 }
 
+function origins(name: string, value: string | undefined, allowStar: boolean): string[] {
+  return list(value).map((entry) => {
+    if (entry === '*') {
+      if (!allowStar) throw new Error(`${name} may be "*" only in open mode (without SIGNING_KEY)`);
+      return entry;
+    }
+    let url: URL | null = null;
+    if (/^https?:\/\/[^/@?#\\\s]+\/?$/i.test(entry)) {
+      try {
+        url = new URL(entry);
+      } catch {
+        // reported below
+      }
+    }
+    if (!url) throw new Error(`${name} entries must be origins like https://app.example.com, got ${JSON.stringify(entry)}`);
+    return url.origin;
+  });
+}
+
 const cache = new WeakMap<object, Config>();
 
 /** Reads and checks the configuration once per `env` object; a malformed value throws with its name. */
@@ -64,12 +83,13 @@ export function readConfig(env: Env): Config {
   if (logLevel !== 'info' && logLevel !== 'debug') {
     throw new Error(`LOG_LEVEL must be "info" or "debug", got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
+  const signingKey = env.SIGNING_KEY && env.SIGNING_KEY.length > 0 ? env.SIGNING_KEY : null;
   const config: Config = {
     apiTokens: usingDevToken ? [DEV_API_TOKEN] : configuredTokens,
     usingDevToken,
-    signingKey: env.SIGNING_KEY && env.SIGNING_KEY.length > 0 ? env.SIGNING_KEY : null,
-    allowedRedirectOrigins: list(env.ALLOWED_REDIRECT_ORIGINS),
-    allowedOrigins: list(env.ALLOWED_ORIGINS),
+    signingKey,
+    allowedRedirectOrigins: origins('ALLOWED_REDIRECT_ORIGINS', env.ALLOWED_REDIRECT_ORIGINS, false),
+    allowedOrigins: origins('ALLOWED_ORIGINS', env.ALLOWED_ORIGINS, signingKey === null),
     heartbeatMs: positiveInt('HEARTBEAT_MS', env.HEARTBEAT_MS, 15_000),
     streamMaxMs: positiveInt('STREAM_MAX_MS', env.STREAM_MAX_MS, 60_000),
     reconnectMs: positiveInt('RECONNECT_MS', env.RECONNECT_MS, 1_000),

@@ -2,6 +2,7 @@
  * Whether `moveUrl` may be handed to a browser as the place to go next: a same-origin path, or an
  * absolute http(s) URL on an allowed origin. Everything else could turn jobcast into an open redirect.
  */
+/** `allowedOrigins` are normalised origins, as `readConfig` gives them. */
 export function isAllowedRedirect(moveUrl: string, allowedOrigins: readonly string[]): boolean {
   // Control characters and backslashes are rewritten or dropped by URL parsers, which is how
   // "/\evil.example" and "java\tscript:" get past naive checks; spaces at the ends likewise.
@@ -15,7 +16,7 @@ export function isAllowedRedirect(moveUrl: string, allowedOrigins: readonly stri
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
   if (url.username !== '' || url.password !== '') return false;
-  return allowedOrigins.some((origin) => normalizeOrigin(origin) === url.origin);
+  return allowedOrigins.includes(url.origin);
 }
 
 const PROBE_ORIGIN = 'https://jobcast.invalid';
@@ -25,14 +26,5 @@ function resolvesToSameOrigin(path: string): boolean {
     return new URL(path, PROBE_ORIGIN).origin === PROBE_ORIGIN;
   } catch {
     return false;
-  }
-}
-
-export function normalizeOrigin(origin: string): string | null {
-  try {
-    const url = new URL(origin);
-    return url.origin === 'null' ? null : url.origin;
-  } catch {
-    return null;
   }
 }
