@@ -76,8 +76,8 @@ describe('waitForJob over a stream', () => {
     FakeEventSource.latest.failForGood();
     await vi.advanceTimersByTimeAsync(0);
     status.set({ status: 200, body: { status: 'pending', progress: 0.7, message: 'Almost', lastEventId: 5 } });
-    await vi.advanceTimersByTimeAsync(2000);
-    expect(status.urls.length).toBeGreaterThan(5);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(status.urls.length).toBeGreaterThan(10);
     expect(FakeEventSource.instances).toHaveLength(2);
     expect(onProgress).toHaveBeenCalledWith({ progress: 0.7, message: 'Almost' });
     expect(onProgress).toHaveBeenCalledTimes(1);
