@@ -15,6 +15,10 @@ export default defineConfig({
         // Against the real `wrangler dev`, which these tests start and stop themselves.
         test: { name: 'node', include: ['test/node/**/*.test.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 90_000 },
       },
+      {
+        // Debian Chromium driven by playwright-core against `wrangler dev`: `npm run test:e2e`.
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 90_000 },
+      },
     ],
   },
 });

@@ -1,9 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { bearerToken, isApiToken, requireApiToken } from './auth';
 import { corsHeaders, preflightHeaders } from './cors';
+import { startDemoJob } from './demo';
 import { mintSubscribeToken, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
-import { readConfig, type Config, type Env } from './config';
+import { readConfig, type AppEnv } from './config';
 import { ApiError, errorResponse } from './errors';
 import { JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub, type Outcome, type Published } from './job-object';
 import { isValidJobId } from './job-id';
@@ -12,7 +13,6 @@ import { logError, logInfo } from './log';
 import { isAllowedRedirect } from './redirect';
 import { CompleteBody, FailBody, ProgressBody, RegisterBody } from './schemas';
 
-type AppEnv = { Bindings: Env; Variables: { config: Config; delivered?: number } };
 type Ctx = Context<AppEnv>;
 type Handler = (c: Ctx) => Promise<Response> | Response;
 
@@ -43,6 +43,16 @@ app.all('/jobs/:id{.+}/fail', methods({ POST: backend('fail', (c) => finish(c, '
 app.all(
   '/jobs/:id{.*}',
   methods({ GET: status, PUT: backend('register', register), DELETE: backend('delete', remove) }),
+);
+
+app.all(
+  '/demo/jobs',
+  methods({
+    POST: (c) => {
+      if (!c.get('config').demoEnabled) throw new ApiError('not_found', 'No such route. See docs/api.md for the routes jobcast serves.');
+      return startDemoJob(c, (id) => jobObject(c, id));
+    },
+  }),
 );
 
 app.notFound(() => errorResponse('not_found', 'No such route. See docs/api.md for the routes jobcast serves.'));

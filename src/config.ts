@@ -12,6 +12,8 @@ export interface Env {
   JOB_TTL_SECONDS?: string;
   RESULT_TTL_SECONDS?: string;
   LOG_LEVEL?: string;
+  /** `true` turns the demo backend on in a deployed worker; under `wrangler dev` it is always on. */
+  DEMO_ENABLED?: string;
   /** Set only by the committed `.dev.vars`, which `wrangler dev` reads and `wrangler deploy` never uploads. */
   JOBCAST_LOCAL_DEV?: string;
 }
@@ -31,7 +33,11 @@ export interface Config {
   resultTtlSeconds: number;
   logLevel: 'info' | 'debug';
   localDev: boolean;
+  demoEnabled: boolean;
 }
+
+/** Hono's typing of the worker: its bindings, and what middleware leaves for the handlers. */
+export type AppEnv = { Bindings: Env; Variables: { config: Config; delivered?: number } };
 
 export const DEV_API_TOKEN = 'dev-api-token';
 
@@ -98,6 +104,7 @@ export function readConfig(env: Env): Config {
     resultTtlSeconds: positiveInt('RESULT_TTL_SECONDS', env.RESULT_TTL_SECONDS, 3_600),
     logLevel,
     localDev,
+    demoEnabled: localDev || env.DEMO_ENABLED === 'true',
   };
   cache.set(env, config);
   return config;

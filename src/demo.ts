@@ -1,0 +1,60 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { readJsonBody } from './body';
+import type { AppEnv } from './config';
+import type { JobStub } from './job-object';
+import { logWarn } from './log';
+import { mintSubscribeToken } from './subscribe-token';
+
+/**
+ * The demo's stand-in for a job backend: `POST /demo/jobs` registers a job, reports progress for a
+ * few seconds, then completes it (or fails it). It exists under `wrangler dev`, and in a deployed
+ * worker only with DEMO_ENABLED=true.
+ */
+export const DemoBody = z.strictObject({
+  outcome: z.enum(['result', 'failed']).optional(),
+  stepMs: z.number().int().min(0).max(5000).optional(),
+});
+
+const STEPS = [
+  { progress: 0.1, message: 'Checking your order' },
+  { progress: 0.35, message: 'Reserving stock' },
+  { progress: 0.6, message: 'Charging your card' },
+  { progress: 0.85, message: 'Writing the invoice' },
+];
+
+export async function startDemoJob(c: Context<AppEnv>, stubFor: (id: string) => JobStub): Promise<Response> {
+  const { outcome = 'result', stepMs = 900 } = await readJsonBody(c.req.raw, DemoBody);
+  const id = `demo-${crypto.randomUUID()}`;
+  const job = stubFor(id);
+  const { job: record } = await job.register(id, 600);
+  const { signingKey } = c.get('config');
+  const token = signingKey ? await mintSubscribeToken(signingKey, id, Math.floor(record.expiresAt / 1000)) : null;
+  const query = token ? `?token=${token}` : '';
+  c.executionCtx.waitUntil(runDemoJob(job, id, outcome, stepMs, token));
+  return c.json({ id, subscribeUrl: `/sse/connect/${id}${query}`, statusUrl: `/jobs/${id}${query}` }, 201);
+}
+
+async function runDemoJob(job: JobStub, id: string, outcome: 'result' | 'failed', stepMs: number, token: string | null) {
+  const pause = () => new Promise((resolve) => setTimeout(resolve, stepMs));
+  try {
+    for (const step of STEPS) {
+      await pause();
+      await job.progress(id, step.progress, step.message);
+    }
+    await pause();
+    if (outcome === 'failed') {
+      await job.finish(id, { status: 'failed', error: 'The card was declined by the bank. No money was taken.' });
+      return;
+    }
+    const invoice = `INV-${id.slice(5, 13).toUpperCase()}`;
+    const moveUrl = `/done?id=${id}${token ? `&token=${token}` : ''}`;
+    await job.finish(id, {
+      status: 'result',
+      moveUrl,
+      data: { invoice, amount: '42.00', currency: 'EUR', items: 3, delivery: 'Tomorrow, 9:00–12:00' },
+    });
+  } catch (error) {
+    logWarn('demo job stopped', { job: id, error: String(error) });
+  }
+}
