@@ -9,7 +9,7 @@ export default defineConfig({
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: TEST_BINDINGS } })],
-        test: { name: 'workers', include: ['test/**/*.test.ts'], exclude: ['test/node/**'] },
+        test: { name: 'workers', include: ['test/**/*.test.ts'], exclude: ['test/node/**', 'test/e2e/**'] },
       },
       {
         // Against the real `wrangler dev`, which these tests start and stop themselves.

@@ -22,6 +22,7 @@ describe('readConfig', () => {
       resultTtlSeconds: 3_600,
       logLevel: 'info',
       localDev: false,
+      demoEnabled: false,
     });
   });
 
