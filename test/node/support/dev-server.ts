@@ -26,10 +26,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startDevServer(vars: Record<string, string> = {}, persistTo?: string): Promise<DevServer> {
+export async function startDevServer(
+  vars: Record<string, string> = {},
+  persistTo?: string,
+  configPath = 'wrangler.toml',
+): Promise<DevServer> {
   const port = await freePort();
   const state = persistTo ?? mkdtempSync(join(tmpdir(), 'jobcast-dev-'));
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--inspector-port', '0'];
+  const args = ['dev', '-c', configPath, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--inspector-port', '0'];
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
   const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: ROOT,
@@ -86,7 +90,7 @@ export function socketCounts(server: DevServer): { total: number; runtime: numbe
   return { total, runtime };
 }
 
-function socketInodes(pid: number): string[] {
+export function socketInodes(pid: number): string[] {
   const inodes: string[] = [];
   let fds: string[];
   try {
@@ -113,7 +117,7 @@ function listeningInode(port: number): string {
   }
   throw new Error(`nothing listens on port ${port}`);
 }
-function processTree(rootPid: number): number[] {
+export function processTree(rootPid: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -1,0 +1,47 @@
+import { DurableObject } from 'cloudflare:workers';
+
+interface Env {
+  FLOOR: DurableObjectNamespace;
+}
+
+const encoder = new TextEncoder();
+const CONNECT = encoder.encode('retry: 1000\nevent: connect\ndata: {"status":"connect","moveUrl":""}\n\n');
+
+export class FloorObject extends DurableObject<Env> {
+  streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.method === 'GET') {
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+      controller.enqueue(CONNECT);
+      this.streams.add(controller);
+      return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
+    }
+    const { moveUrl } = (await request.json()) as { moveUrl: string };
+    const frame = encoder.encode(`id: 1\nevent: result\ndata: ${JSON.stringify({ status: 'result', moveUrl })}\n\n`);
+    let delivered = 0;
+    for (const controller of this.streams) {
+      try {
+        controller.enqueue(frame);
+        controller.close();
+        delivered++;
+      } catch {
+        // gone
+      }
+    }
+    this.streams.clear();
+    return Response.json({ eventId: 1, delivered });
+  }
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === '/healthz') return Response.json({ ok: true });
+    const match = /^\/(?:sse\/connect|jobs)\/([^/]+)(\/complete)?$/.exec(url.pathname);
+    if (!match) return new Response('not found', { status: 404 });
+    if (request.method === 'PUT') return Response.json({ id: match[1] }, { status: 201 });
+    return env.FLOOR.get(env.FLOOR.idFromName(match[1])).fetch(request);
+  },
+};

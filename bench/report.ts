@@ -1,0 +1,88 @@
+// BENCHMARKS.md and its chart, from the medians of every target's runs.
+import { execSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import type { Sample } from './metrics.ts';
+
+export type Medians = Record<string, Sample>;
+
+export const METRICS: { key: keyof Sample; label: string; unit: string; better: 'lower' | 'higher'; target?: number }[] = [
+  { key: 'm1p50', label: 'M1 notify latency p50', unit: 'ms', better: 'lower', target: 1.25 },
+  { key: 'm1p90', label: 'M1 notify latency p90', unit: 'ms', better: 'lower' },
+  { key: 'm2p99', label: 'M2 fan-out to 1,000 streams, p99', unit: 'ms', better: 'lower', target: 1.25 },
+  { key: 'm3ConnectsPerS', label: 'M3 connects/s (1,000 jobs)', unit: '/s', better: 'higher', target: 0.8 },
+  { key: 'm3CompletionsPerS', label: 'M3 completions/s (1,000 jobs)', unit: '/s', better: 'higher', target: 0.8 },
+  { key: 'm3FanoutP99', label: 'M3 fan-out p99 (1,000 jobs)', unit: 'ms', better: 'lower', target: 1.5 },
+  { key: 'm4Errors', label: 'M4 errors (5,000 streams; 3,000 jobs)', unit: '', better: 'lower' },
+  { key: 'm5CpuMsPerEvent', label: 'M5 server CPU per delivered event', unit: 'ms', better: 'lower' },
+  { key: 'm6BytesPerStream', label: 'M6 server memory per open stream', unit: 'B', better: 'lower' },
+  { key: 'socketsBefore', label: 'sockets held before the load', unit: '', better: 'lower' },
+  { key: 'socketsAfter', label: 'sockets held after all clients left', unit: '', better: 'lower' },
+];
+
+export function median(values: number[]): number {
+  const sorted = [...values].filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const fmt = (value: number) =>
+  !Number.isFinite(value) ? 'n/a' : Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
+
+export function markdown(medians: Medians, runs: number, command: string, extra: string): string {
+  const names = Object.keys(medians);
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
+  let out = `# Benchmarks\n\nMeasured ${new Date().toISOString()} on ${machine}.\n`;
+  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s); every target ran the same load in the same run, one after another, on loopback.\n\n`;
+  out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|\n`;
+  for (const { key, label, unit, target } of METRICS) {
+    const row = names.map((name) => `${fmt(medians[name][key])}${unit && Number.isFinite(medians[name][key]) ? ` ${unit}` : ''}`);
+    const ours = medians.jobcast?.[key];
+    const vsFloor = ratio(ours, medians.floor?.[key]);
+    const vsNode = ratio(ours, medians.node?.[key]);
+    const goal = target === undefined ? '' : `${METRICS.find((m) => m.key === key)!.better === 'lower' ? '≤' : '≥'} ${target}`;
+    out += `| ${label} | ${row.join(' | ')} | ${fmt(vsFloor)} | ${goal} | ${fmt(vsNode)} |\n`;
+  }
+  return out + extra;
+}
+
+/** The ratios jobcast ÷ floor and jobcast ÷ node as a bar chart, rendered by headless Chromium. */
+export async function chart(medians: Medians, path: string): Promise<boolean> {
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch {
+    return false;
+  }
+  const rows = METRICS.filter((m) => m.target !== undefined).map((m) => ({
+    label: m.label,
+    floor: ratio(medians.jobcast?.[m.key], medians.floor?.[m.key]),
+    node: ratio(medians.jobcast?.[m.key], medians.node?.[m.key]),
+    target: m.target!,
+  }));
+  const max = Math.max(2, ...rows.flatMap((r) => [r.floor, r.node]).filter(Number.isFinite));
+  const scale = (v: number) => (Number.isFinite(v) ? (Math.min(v, max) / max) * 460 : 0);
+  const bars = rows
+    .map((r, i) => {
+      const y = 50 + i * 70;
+      return `<text x="10" y="${y + 14}" font-size="13">${r.label}</text>
+      <rect x="300" y="${y}" width="${scale(r.floor)}" height="18" fill="#3b5bdb"/><text x="${306 + scale(r.floor)}" y="${y + 14}" font-size="12">${fmt(r.floor)}× floor</text>
+      <rect x="300" y="${y + 22}" width="${scale(r.node)}" height="18" fill="#f08c00"/><text x="${306 + scale(r.node)}" y="${y + 36}" font-size="12">${fmt(r.node)}× node</text>
+      <line x1="${300 + scale(r.target)}" x2="${300 + scale(r.target)}" y1="${y - 4}" y2="${y + 44}" stroke="#c92a2a" stroke-dasharray="4 3"/>`;
+    })
+    .join('\n');
+  const height = 70 + rows.length * 70;
+  const html = `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="${height}" font-family="sans-serif">
+    <rect width="900" height="${height}" fill="white"/>
+    <text x="10" y="24" font-size="16" font-weight="bold">jobcast ÷ runtime floor (blue) and ÷ single Node process (orange); dashed red: target vs floor</text>
+    <line x1="${300 + scale(1)}" x2="${300 + scale(1)}" y1="36" y2="${height - 10}" stroke="#888"/>
+    ${bars}</svg>`;
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }).catch(() => null);
+  if (!browser) return false;
+  const page = await browser.newPage({ viewport: { width: 900, height } });
+  await page.setContent(`<body style="margin:0">${html}</body>`);
+  await page.screenshot({ path });
+  await browser.close();
+  return true;
+}

@@ -1,0 +1,63 @@
+// npm run bench: starts every target on loopback, runs the same load against each, stops them,
+// and writes BENCHMARKS.md with medians and ratios, plus docs/benchmarks.png.
+//   --runs N (default 3)   --quick (1 run, smaller loads)   --only a,b (target names)
+import { writeFileSync } from 'node:fs';
+import { measure, type Sample, type Scale } from './metrics.ts';
+import { ClientPool } from './load/pool.ts';
+import { chart, markdown, median, METRICS, type Medians } from './report.ts';
+import { startFloor, startNode, startOurs, startRedisPair, treeStats, type Target } from './targets.ts';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runs = Number(args[args.indexOf('--runs') + 1]) || (quick ? 1 : 3);
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+const scale: Scale = quick
+  ? { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Streams: 1000, m4StreamsJobs: 200, m4Jobs: 500 }
+  : { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Streams: 5000, m4StreamsJobs: 1000, m4Jobs: 3000 };
+
+const starters: Record<string, () => Promise<Target>> = {
+  jobcast: startOurs,
+  floor: startFloor,
+  node: startNode,
+  'node+redis': startRedisPair,
+};
+const names = Object.keys(starters).filter((name) => !only || only.includes(name));
+
+const deadline = setTimeout(() => {
+  console.error('bench: over its 40-minute bound, stopping');
+  process.exit(2);
+}, 40 * 60_000);
+
+const pool = new ClientPool(4);
+const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
+try {
+  for (let run = 1; run <= runs; run++) {
+    for (const name of names) {
+      const target = await starters[name]();
+      try {
+        console.log(`run ${run}/${runs}: ${name}`);
+        const sample = await measure(target, pool, scale);
+        samples[name].push(sample);
+        console.log(JSON.stringify(sample));
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+} finally {
+  pool.stop();
+  clearTimeout(deadline);
+}
+
+const medians: Medians = Object.fromEntries(
+  names.map((name) => [name, Object.fromEntries(METRICS.map(({ key }) => [key, median(samples[name].map((s) => s[key] as number))]).concat([['loadCpuMs', median(samples[name].map((s) => s.loadCpuMs))], ['m3Errors', median(samples[name].map((s) => s.m3Errors))]])) as unknown as Sample]),
+);
+void treeStats;
+const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+const charted = await chart(medians, 'docs/benchmarks.png');
+const loadCpu = names.map((n) => `${n}: ${Math.round(medians[n].loadCpuMs)} ms`).join(', ');
+let extra = `\nLoad generator CPU (4 client processes plus the orchestrator's poster), median per run: ${loadCpu}.\n`;
+extra += charted ? '\n![ratios](docs/benchmarks.png)\n' : '\n(No chart: Chromium was not found.)\n';
+writeFileSync('BENCHMARKS.md', markdown(medians, runs, command, extra) + '\n<!-- analysis -->\n');
+console.log('wrote BENCHMARKS.md');
+process.exit(0);

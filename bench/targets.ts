@@ -1,0 +1,127 @@
+// The servers under test, each started on free loopback ports and stopped by the bench itself.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort, processTree, socketInodes, startDevServer } from '../test/node/support/dev-server.ts';
+
+export const HEARTBEAT_MS = 2000;
+const ROOT = resolve(import.meta.dirname, '..');
+const NODE = join(ROOT, 'node_modules/.bin/node');
+
+export interface Target {
+  name: string;
+  /** Where subscribers connect; several for the scaled-out peer, which splits them. */
+  ports: number[];
+  /** Where completions are posted. */
+  postPort: number;
+  headers: Record<string, string>;
+  /** Root processes of everything this target runs (for CPU, memory and sockets). */
+  pids: () => number[];
+  stop: () => Promise<void>;
+}
+
+export interface TreeStats {
+  cpuMs: number;
+  rssBytes: number;
+  sockets: number;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export function treeStats(roots: number[]): TreeStats {
+  let cpuMs = 0;
+  let rssBytes = 0;
+  let sockets = 0;
+  for (const pid of roots.flatMap(processTree)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpuMs += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+      rssBytes += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+      sockets += socketInodes(pid).length;
+    } catch {
+      // exited
+    }
+  }
+  return { cpuMs, rssBytes, sockets };
+}
+
+async function waitHealthy(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nothing answered on ${port}`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
+}
+
+async function nodePeer(env: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(NODE, [join(ROOT, 'bench/peers/node-peer.ts')], {
+    env: { ...process.env, ...env, PORT: String(port), HEARTBEAT_MS: String(HEARTBEAT_MS) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitHealthy(port, child);
+  return { port, child };
+}
+
+export async function startOurs(): Promise<Target> {
+  const server = await startDevServer({
+    HEARTBEAT_MS: String(HEARTBEAT_MS),
+    MAX_SUBSCRIBERS_PER_JOB: '2000',
+    API_TOKENS: 'bench-token',
+  });
+  return {
+    name: 'jobcast',
+    ports: [server.port],
+    postPort: server.port,
+    headers: { Authorization: 'Bearer bench-token' },
+    pids: () => [server.process.pid!],
+    stop: server.stop,
+  };
+}
+
+export async function startFloor(): Promise<Target> {
+  const server = await startDevServer({}, undefined, 'bench/floor/wrangler.toml');
+  return { name: 'floor', ports: [server.port], postPort: server.port, headers: {}, pids: () => [server.process.pid!], stop: server.stop };
+}
+
+export async function startNode(): Promise<Target> {
+  const { port, child } = await nodePeer({});
+  return { name: 'node', ports: [port], postPort: port, headers: {}, pids: () => [child.pid!], stop: () => stopChild(child) };
+}
+
+export async function startRedisPair(): Promise<Target> {
+  const redisPort = await freePort();
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}` };
+  const [a, b] = await Promise.all([nodePeer(env), nodePeer(env)]);
+  return {
+    name: 'node+redis',
+    ports: [a.port, b.port],
+    postPort: a.port,
+    headers: {},
+    pids: () => [a.child.pid!, b.child.pid!, redis.pid!],
+    stop: async () => {
+      await Promise.all([stopChild(a.child), stopChild(b.child)]);
+      await stopChild(redis);
+    },
+  };
+}
