@@ -1,6 +1,7 @@
 // npm run bench: starts every target on loopback, runs the same load against each, stops them,
 // and writes BENCHMARKS.md with medians and ratios, plus docs/benchmarks.png.
-//   --runs N (default 3)   --quick (1 run, smaller loads)   --only a,b (target names)
+//   --runs N (default 3)   --quick (1 run, smaller M4)   --tiny (1 run, small loads, for trying changes)
+//   --only a,b (target names)
 import { writeFileSync } from 'node:fs';
 import { measure, type Sample, type Scale } from './metrics.ts';
 import { ClientPool } from './load/pool.ts';
@@ -9,9 +10,11 @@ import { startFloor, startNode, startOurs, startRedisPair, treeStats, type Targe
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const runs = Number(args[args.indexOf('--runs') + 1]) || (quick ? 1 : 3);
+const runs = Number(args[args.indexOf('--runs') + 1]) || (quick || args.includes('--tiny') ? 1 : 3);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
-const scale: Scale = quick
+const scale: Scale = args.includes('--tiny')
+  ? { m1Rounds: 40, m2Subscribers: 100, m3Jobs: 300, m4Streams: 50, m4StreamsJobs: 10, m4Jobs: 50 }
+  : quick
   ? { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Streams: 1000, m4StreamsJobs: 200, m4Jobs: 500 }
   : { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Streams: 5000, m4StreamsJobs: 1000, m4Jobs: 3000 };
 

@@ -9,7 +9,7 @@ import { ApiError, errorResponse } from './errors';
 import { JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub, type Outcome, type Published } from './job-object';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
-import { logError, logInfo } from './log';
+import { logError, logInBatch } from './log';
 import { isAllowedRedirect } from './redirect';
 import { CompleteBody, FailBody, ProgressBody, RegisterBody } from './schemas';
 
@@ -98,15 +98,19 @@ function backend(route: string, handler: Handler): Handler {
       if (!(error instanceof ApiError)) throw error;
       response = errorResponse(error.code, error.message, error.headers);
     }
-    logInfo('backend call', {
-      route,
-      job: c.req.param('id') ?? null,
-      status: response.status,
-      ms: Date.now() - started,
-      delivered: c.get('delivered'),
-    });
+    const fields = { route, job: c.req.param('id') ?? null, status: response.status, ms: Date.now() - started, delivered: c.get('delivered') };
+    keepAlive(c, logInBatch('backend call', fields));
     return response;
   };
+}
+
+/** Keeps the request's context alive until `work` is done (a no-op for direct app.request calls). */
+function keepAlive(c: Ctx, work: Promise<void>): void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    // No execution context: the isolate stays alive in tests anyway.
+  }
 }
 
 function jobId(c: Ctx): string {
@@ -136,6 +140,15 @@ async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): P
 
 function jobObject(c: Ctx, id: string): JobStub {
   return c.env.JOBS.get(c.env.JOBS.idFromName(id)) as unknown as JobStub;
+}
+
+async function callJob(c: Ctx, id: string, path: '/progress' | '/finish', body: unknown): Promise<Outcome<Published>> {
+  const response = await jobObject(c, id).fetch(`https://job.internal${path}`, {
+    method: 'POST',
+    headers: { [JOB_ID_HEADER]: id },
+    body: JSON.stringify(body),
+  });
+  return response.json<Outcome<Published>>();
 }
 
 function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
@@ -198,7 +211,7 @@ async function register(c: Ctx): Promise<Response> {
 async function progress(c: Ctx): Promise<Response> {
   const id = jobId(c);
   const body = await readJsonBody(c.req.raw, ProgressBody);
-  return published(c, await jobObject(c, id).progress(id, body.progress, body.message), 202);
+  return published(c, await callJob(c, id, '/progress', body), 202);
 }
 
 async function finish(c: Ctx, status: Terminal['status']): Promise<Response> {
@@ -206,7 +219,7 @@ async function finish(c: Ctx, status: Terminal['status']): Promise<Response> {
   const body = await readJsonBody(c.req.raw, status === 'result' ? CompleteBody : FailBody);
   checkRedirect(c, body.moveUrl);
   const terminal: Terminal = { status, ...body };
-  return published(c, await jobObject(c, id).finish(id, terminal), 200);
+  return published(c, await callJob(c, id, '/finish', terminal), 200);
 }
 
 async function remove(c: Ctx): Promise<Response> {

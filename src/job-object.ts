@@ -70,9 +70,27 @@ export class JobObject extends DurableObject<Env> {
     this.#subscribers = new SubscriberSet(MAX_BUFFERED_BYTES, (reason) => this.#countDrop(reason));
   }
 
-  /** The SSE stream: `GET /sse/connect/:id` after the worker has checked the id and the token. */
+  /**
+   * The stream (`GET /connect`) and the hot backend calls (`POST /progress`, `POST /finish`, bodies
+   * already checked by the worker). These come over fetch rather than RPC because that measured about
+   * 0.6 ms less per call under wrangler dev (see BENCHMARKS.md); the RPC methods below stay for the rest.
+   */
   override async fetch(request: Request): Promise<Response> {
-    const job = this.#current(request.headers.get(JOB_ID_HEADER));
+    const jobId = request.headers.get(JOB_ID_HEADER) ?? '';
+    if (request.method === 'POST') {
+      const path = new URL(request.url).pathname;
+      if (path === '/finish') return Response.json(await this.finish(jobId, await request.json<Terminal>()));
+      if (path === '/progress') {
+        const { progress, message } = await request.json<{ progress: number; message?: string }>();
+        return Response.json(this.progress(jobId, progress, message));
+      }
+      return errorResponse('not_found', `No such call: POST ${path}`);
+    }
+    return this.#connect(jobId, request);
+  }
+
+  #connect(jobId: string, request: Request): Response {
+    const job = this.#current(jobId);
     if (!job) return errorResponse('job_not_found', 'No such job: it was never registered, or it expired or was deleted.');
     const resumeFrom = parseLastEventId(request.headers.get(LAST_EVENT_ID_HEADER));
     if (isPastEnd(job, resumeFrom)) return new Response(null, { status: 204 });

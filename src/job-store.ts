@@ -33,7 +33,7 @@ export class JobStore {
     this.storage.transactionSync(() => {
       this.saveJob(job);
       this.storage.sql.exec('INSERT INTO events (id, name, data) VALUES (?, ?, ?)', event.id, event.name, event.data);
-      this.storage.sql.exec('DELETE FROM events WHERE id <= ?', keepAfter);
+      if (keepAfter > 0) this.storage.sql.exec('DELETE FROM events WHERE id <= ?', keepAfter);
     });
   }
 

@@ -12,3 +12,40 @@ export function logWarn(msg: string, fields: LogFields = {}): void {
 export function logError(msg: string, fields: LogFields = {}): void {
   console.error(JSON.stringify({ level: 'error', msg, ...fields }));
 }
+
+/**
+ * Records of the same kind, written together: one line per record when calls come one at a time,
+ * one line per burst (at most `BATCH_SIZE` records, `BATCH_MS` apart) under load. Under wrangler dev
+ * a console line costs about 1.4 ms of CPU across the runtime and wrangler's own process (measured,
+ * see BENCHMARKS.md), which a per-call line would spend on every backend call.
+ */
+const BATCH_MS = 50;
+const BATCH_SIZE = 100;
+const batches = new Map<string, { records: LogFields[]; flushed: Promise<void> }>();
+
+export function logInBatch(msg: string, record: LogFields): Promise<void> {
+  let batch = batches.get(msg);
+  if (!batch) {
+    const records: LogFields[] = [];
+    const flushed = new Promise<void>((done) =>
+      setTimeout(() => {
+        if (batches.get(msg)?.records === records) batches.delete(msg);
+        flush(msg, records);
+        done();
+      }, BATCH_MS),
+    );
+    batch = { records, flushed };
+    batches.set(msg, batch);
+  }
+  batch.records.push(record);
+  if (batch.records.length >= BATCH_SIZE) {
+    batches.delete(msg);
+    flush(msg, batch.records.splice(0));
+  }
+  return batch.flushed;
+}
+
+function flush(msg: string, records: LogFields[]): void {
+  if (records.length === 1) logInfo(msg, records[0]);
+  else if (records.length > 1) console.log(JSON.stringify({ level: 'info', msg, count: records.length, records }));
+}
