@@ -16,7 +16,8 @@ export const METRICS: { key: keyof Sample; label: string; unit: string; better: 
   { key: 'm5CpuMsPerEvent', label: 'M5 server CPU per delivered event', unit: 'ms', better: 'lower' },
   { key: 'm6BytesPerStream', label: 'M6 server memory per open stream', unit: 'B', better: 'lower' },
   { key: 'socketsBefore', label: 'sockets held before the load', unit: '', better: 'lower' },
-  { key: 'socketsAfter', label: 'sockets held after all clients left', unit: '', better: 'lower' },
+  { key: 'socketsAfter', label: 'sockets held one heartbeat after all clients left', unit: '', better: 'lower' },
+  { key: 'socketsAfter20s', label: 'sockets held 20 s after all clients left', unit: '', better: 'lower' },
 ];
 
 export function median(values: number[]): number {

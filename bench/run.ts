@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { measure, type Sample, type Scale } from './metrics.ts';
 import { ClientPool } from './load/pool.ts';
 import { chart, markdown, median, METRICS, type Medians } from './report.ts';
-import { startFloor, startNode, startOurs, startRedisPair, treeStats, type Target } from './targets.ts';
+import { direct, startFloor, startNode, startOurs, startRedisPair, type Target } from './targets.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -23,6 +23,8 @@ const starters: Record<string, () => Promise<Target>> = {
   floor: startFloor,
   node: startNode,
   'node+redis': startRedisPair,
+  'jobcast direct': () => direct(startOurs, 'jobcast direct'),
+  'floor direct': () => direct(startFloor, 'floor direct'),
 };
 const names = Object.keys(starters).filter((name) => !only || only.includes(name));
 
@@ -55,7 +57,6 @@ try {
 const medians: Medians = Object.fromEntries(
   names.map((name) => [name, Object.fromEntries(METRICS.map(({ key }) => [key, median(samples[name].map((s) => s[key] as number))]).concat([['loadCpuMs', median(samples[name].map((s) => s.loadCpuMs))], ['m3Errors', median(samples[name].map((s) => s.m3Errors))]])) as unknown as Sample]),
 );
-void treeStats;
 const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const charted = await chart(medians, 'docs/benchmarks.png');
 const loadCpu = names.map((n) => `${n}: ${Math.round(medians[n].loadCpuMs)} ms`).join(', ');

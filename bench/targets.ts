@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, processTree, socketInodes, startDevServer } from '../test/node/support/dev-server.ts';
+import { freePort, processTree, runtimePorts, socketInodes, startDevServer, type DevServer } from '../test/node/support/dev-server.ts';
 
 export const HEARTBEAT_MS = 2000;
 const ROOT = resolve(import.meta.dirname, '..');
@@ -15,6 +15,8 @@ export interface Target {
   /** Where completions are posted. */
   postPort: number;
   headers: Record<string, string>;
+  /** Variants that only take the floor apart skip the M4 soak. */
+  skipM4?: boolean;
   /** Root processes of everything this target runs (for CPU, memory and sockets). */
   pids: () => number[];
   stop: () => Promise<void>;
@@ -79,12 +81,13 @@ async function nodePeer(env: Record<string, string>): Promise<{ port: number; ch
   return { port, child };
 }
 
-export async function startOurs(): Promise<Target> {
-  const server = await startDevServer({
-    HEARTBEAT_MS: String(HEARTBEAT_MS),
-    MAX_SUBSCRIBERS_PER_JOB: '2000',
-    API_TOKENS: 'bench-token',
-  });
+export async function startOurs(options: { inspectorPort?: number } = {}): Promise<Target & { server: DevServer }> {
+  const server = await startDevServer(
+    { HEARTBEAT_MS: String(HEARTBEAT_MS), MAX_SUBSCRIBERS_PER_JOB: '2000', API_TOKENS: 'bench-token' },
+    undefined,
+    'wrangler.toml',
+    options.inspectorPort,
+  );
   return {
     name: 'jobcast',
     ports: [server.port],
@@ -92,12 +95,27 @@ export async function startOurs(): Promise<Target> {
     headers: { Authorization: 'Bearer bench-token' },
     pids: () => [server.process.pid!],
     stop: server.stop,
+    server,
   };
 }
 
-export async function startFloor(): Promise<Target> {
+/** The same target, but with requests sent straight to the runtime, skipping wrangler's proxy. */
+export async function direct(start: () => Promise<Target & { server?: DevServer }>, name: string): Promise<Target> {
+  const target = await start();
+  for (const port of target.server ? runtimePorts(target.server) : []) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { ...target, name, ports: [port], postPort: port, skipM4: true };
+    } catch {
+      // not the worker's port
+    }
+  }
+  await target.stop();
+  throw new Error(`${name}: found no port of the runtime that serves the worker`);
+}
+
+export async function startFloor(): Promise<Target & { server: DevServer }> {
   const server = await startDevServer({}, undefined, 'bench/floor/wrangler.toml');
-  return { name: 'floor', ports: [server.port], postPort: server.port, headers: {}, pids: () => [server.process.pid!], stop: server.stop };
+  return { name: 'floor', ports: [server.port], postPort: server.port, headers: {}, pids: () => [server.process.pid!], stop: server.stop, server };
 }
 
 export async function startNode(): Promise<Target> {

@@ -99,7 +99,8 @@ function backend(route: string, handler: Handler): Handler {
       response = errorResponse(error.code, error.message, error.headers);
     }
     const fields = { route, job: c.req.param('id') ?? null, status: response.status, ms: Date.now() - started, delivered: c.get('delivered') };
-    keepAlive(c, logInBatch('backend call', fields));
+    const flush = logInBatch('backend call', fields);
+    if (flush) keepAlive(c, flush);
     return response;
   };
 }

@@ -23,9 +23,12 @@ const BATCH_MS = 50;
 const BATCH_SIZE = 100;
 const batches = new Map<string, { records: LogFields[]; flushed: Promise<void> }>();
 
-export function logInBatch(msg: string, record: LogFields): Promise<void> {
+/** Returns the flush to wait for when this record opened a new batch, and null when it joined one. */
+export function logInBatch(msg: string, record: LogFields): Promise<void> | null {
   let batch = batches.get(msg);
+  let opened = false;
   if (!batch) {
+    opened = true;
     const records: LogFields[] = [];
     const flushed = new Promise<void>((done) =>
       setTimeout(() => {
@@ -42,7 +45,7 @@ export function logInBatch(msg: string, record: LogFields): Promise<void> {
     batches.delete(msg);
     flush(msg, batch.records.splice(0));
   }
-  return batch.flushed;
+  return opened ? batch.flushed : null;
 }
 
 function flush(msg: string, records: LogFields[]): void {

@@ -30,10 +30,11 @@ export async function startDevServer(
   vars: Record<string, string> = {},
   persistTo?: string,
   configPath = 'wrangler.toml',
+  inspectorPort = 0,
 ): Promise<DevServer> {
   const port = await freePort();
   const state = persistTo ?? mkdtempSync(join(tmpdir(), 'jobcast-dev-'));
-  const args = ['dev', '-c', configPath, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--inspector-port', '0'];
+  const args = ['dev', '-c', configPath, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--inspector-port', String(inspectorPort)];
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
   const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: ROOT,
@@ -137,4 +138,25 @@ export function processTree(rootPid: number): number[] {
     queue.push(...(children.get(pid) ?? []));
   }
   return tree;
+}
+
+/**
+ * Loopback ports the project's own workerd (not wrangler's proxy) listens on. Requests sent there
+ * skip wrangler's proxy hop, which is how the bench takes the runtime's floor apart.
+ */
+export function runtimePorts(server: DevServer): number[] {
+  const proxyListener = listeningInode(server.port);
+  const inodes = new Set<string>();
+  for (const pid of processTree(server.process.pid!)) {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('workerd')) continue;
+    const sockets = socketInodes(pid);
+    if (sockets.includes(proxyListener)) continue;
+    for (const inode of sockets) inodes.add(inode);
+  }
+  const ports: number[] = [];
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[3] === '0A' && inodes.has(fields[9])) ports.push(parseInt(fields[1].split(':')[1], 16));
+  }
+  return ports;
 }
