@@ -12,16 +12,20 @@ interface ProfileNode {
 const inspectorPort = await freePort();
 const target = await startOurs({ inspectorPort });
 const pool = new ClientPool(4);
+const bound = setTimeout(() => process.kill(process.pid, 'SIGTERM'), 5 * 60_000);
+process.once('SIGTERM', async () => {
+  pool.stop();
+  await target.stop();
+  process.exit(130);
+});
 try {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string; title: string }[];
-  console.error('targets', JSON.stringify(targets));
   const socket = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { Origin: 'http://127.0.0.1', Host: `127.0.0.1:${inspectorPort}` } } as never);
   await new Promise((resolve, reject) => {
     socket.addEventListener('open', resolve, { once: true });
     socket.addEventListener('error', (e) => reject(new Error(`inspector: ${String((e as ErrorEvent).message ?? e)}`)), { once: true });
     socket.addEventListener('close', (e) => reject(new Error(`inspector closed: ${e.code} ${e.reason}`)), { once: true });
   });
-  console.error('open');
   let nextId = 0;
   const call = (method: string, params: object = {}) =>
     new Promise<any>((resolve) => {
@@ -60,6 +64,7 @@ try {
     console.log(`${(us / 1000).toFixed(1).padStart(8)} ms  ${((us / all) * 100).toFixed(1).padStart(5)}%  ${key}`);
   }
   socket.close();
+  clearTimeout(bound);
 } finally {
   pool.stop();
   await target.stop();

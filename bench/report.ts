@@ -35,7 +35,7 @@ export function markdown(medians: Medians, runs: number, command: string, extra:
   const names = Object.keys(medians);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
   let out = `# Benchmarks\n\nMeasured ${new Date().toISOString()} on ${machine}.\n`;
-  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s); every target ran the same load in the same run, one after another, on loopback.\n\n`;
+  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another, on loopback.\n\n`;
   out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|\n`;
   for (const { key, label, unit, target } of METRICS) {
     const row = names.map((name) => `${fmt(medians[name][key])}${unit && Number.isFinite(medians[name][key]) ? ` ${unit}` : ''}`);

@@ -2,7 +2,7 @@
 // and writes BENCHMARKS.md with medians and ratios, plus docs/benchmarks.png.
 //   --runs N (default 3)   --quick (1 run, smaller M4)   --tiny (1 run, small loads, for trying changes)
 //   --only a,b (target names)
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { measure, type Sample, type Scale } from './metrics.ts';
 import { ClientPool } from './load/pool.ts';
 import { chart, markdown, median, METRICS, type Medians } from './report.ts';
@@ -30,22 +30,33 @@ const names = Object.keys(starters).filter((name) => !only || only.includes(name
 
 const deadline = setTimeout(() => {
   console.error('bench: over its 40-minute bound, stopping');
-  process.exit(2);
+  process.kill(process.pid, 'SIGTERM');
 }, 40 * 60_000);
 
 const pool = new ClientPool(4);
+// wrangler runs in its own process group; make sure an interrupted bench leaves no server behind.
+let running: Target | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    pool.stop();
+    await running?.stop();
+    process.exit(130);
+  });
+}
 const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
 try {
   for (let run = 1; run <= runs; run++) {
     for (const name of names) {
       const target = await starters[name]();
+      running = target;
       try {
         console.log(`run ${run}/${runs}: ${name}`);
-        const sample = await measure(target, pool, scale);
+        const sample = await measure(target, pool, scale, run === 1);
         samples[name].push(sample);
         console.log(JSON.stringify(sample));
       } finally {
         await target.stop();
+        running = null;
       }
     }
   }
@@ -62,6 +73,7 @@ const charted = await chart(medians, 'docs/benchmarks.png');
 const loadCpu = names.map((n) => `${n}: ${Math.round(medians[n].loadCpuMs)} ms`).join(', ');
 let extra = `\nLoad generator CPU (4 client processes plus the orchestrator's poster), median per run: ${loadCpu}.\n`;
 extra += charted ? '\n![ratios](docs/benchmarks.png)\n' : '\n(No chart: Chromium was not found.)\n';
-writeFileSync('BENCHMARKS.md', markdown(medians, runs, command, extra) + '\n<!-- analysis -->\n');
+const analysis = readFileSync(new URL('./analysis.md', import.meta.url), 'utf8');
+writeFileSync('BENCHMARKS.md', `${markdown(medians, runs, command, extra)}\n${analysis}`);
 console.log('wrote BENCHMARKS.md');
 process.exit(0);

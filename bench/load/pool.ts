@@ -89,6 +89,7 @@ export class ClientPool {
         },
       );
       req.on('error', fail);
+      req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: no answer within 30 s`)));
       const sentAt = process.hrtime.bigint();
       req.end(payload);
     });

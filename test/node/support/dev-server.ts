@@ -47,8 +47,12 @@ export async function startDevServer(
   child.stderr!.on('data', (chunk) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    if (child.exitCode === null) {
-      process.kill(-child.pid!, 'SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
       await new Promise((done) => {
         const timer = setTimeout(() => {
           try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }

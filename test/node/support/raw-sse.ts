@@ -6,6 +6,8 @@ export interface RawStream {
   text: () => string;
   ended: Promise<void>;
   destroy: () => void;
+  /** Stops reading, as a stalled client does: the server's writes pile up in its buffers. */
+  pause: () => void;
   waitFor: (pattern: string, timeoutMs?: number) => Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export function openRaw(url: string, headers: Record<string, string> = {}): Prom
         text: () => text,
         ended,
         destroy: () => req.destroy(),
+        pause: () => res.pause(),
         waitFor: (pattern, timeoutMs = 5000) =>
           new Promise((found, missing) => {
             if (text.includes(pattern)) return found();
