@@ -12,7 +12,7 @@ export const METRICS: { key: keyof Sample; label: string; unit: string; better: 
   { key: 'm3ConnectsPerS', label: 'M3 connects/s (1,000 jobs)', unit: '/s', better: 'higher', target: 0.8 },
   { key: 'm3CompletionsPerS', label: 'M3 completions/s (1,000 jobs)', unit: '/s', better: 'higher', target: 0.8 },
   { key: 'm3FanoutP99', label: 'M3 fan-out p99 (1,000 jobs)', unit: 'ms', better: 'lower', target: 1.5 },
-  { key: 'm4Errors', label: 'M4 errors (5,000 streams; 3,000 jobs)', unit: '', better: 'lower' },
+  { key: 'm4Errors', label: 'M4 errors (streams over jobs, then jobs × 1 stream; sizes in the command line note)', unit: '', better: 'lower' },
   { key: 'm5CpuMsPerEvent', label: 'M5 server CPU per delivered event', unit: 'ms', better: 'lower' },
   { key: 'm6BytesPerStream', label: 'M6 server memory per open stream', unit: 'B', better: 'lower' },
   { key: 'socketsBefore', label: 'sockets held before the load', unit: '', better: 'lower' },
@@ -31,11 +31,11 @@ const fmt = (value: number) =>
   !Number.isFinite(value) ? 'n/a' : Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
 
-export function markdown(medians: Medians, runs: number, command: string, extra: string): string {
+export function markdown(medians: Medians, runs: number, command: string, extra: string, m4: string): string {
   const names = Object.keys(medians);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
   let out = `# Benchmarks\n\nMeasured ${new Date().toISOString()} on ${machine}.\n`;
-  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another, on loopback.\n\n`;
+  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another, on loopback. M4 here: ${m4}.\n\n`;
   out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|\n`;
   for (const { key, label, unit, target } of METRICS) {
     const row = names.map((name) => `${fmt(medians[name][key])}${unit && Number.isFinite(medians[name][key]) ? ` ${unit}` : ''}`);
