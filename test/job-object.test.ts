@@ -41,6 +41,22 @@ describe('JobObject state', () => {
     expect(frames.at(-1)?.data).toBe('{"status":"result","moveUrl":"/after-eviction"}');
   });
 
+  it('delivers the result exactly once to each of several clients that reconnect after a reset', async () => {
+    const id = newJobId();
+    await register(id);
+    await progress(id, { progress: 0.5 });
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(id)));
+    await Promise.all(clients.map((client) => client.until(isEvent('progress'))));
+    await abortAllDurableObjects();
+    await Promise.all(clients.map((client) => client.rest().catch(() => [])));
+    await complete(id, { moveUrl: '/once' });
+    const again = await Promise.all(clients.map(() => connect(id, { 'Last-Event-ID': '1' })));
+    for (const client of again) {
+      const results = (await client.rest()).filter((f) => f.event === 'result');
+      expect(results).toEqual([{ id: '2', event: 'result', data: '{"status":"result","moveUrl":"/once"}' }]);
+    }
+  });
+
   it('keeps the event ids counting on after eviction', async () => {
     const id = newJobId();
     await register(id);
