@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobcastApiError, JobcastClient, mintSubscribeToken } from '../../src/sdk/client.js';
+import { startDevServer, type DevServer } from './support/dev-server';
+import { openRaw } from './support/raw-sse';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+let server: DevServer;
+
+beforeAll(async () => {
+  server = await startDevServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const jobId = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2)}`;
+
+describe('the backend SDK against wrangler dev', () => {
+  it('registers, reports progress, completes, reads and deletes a job', async () => {
+    const client = new JobcastClient({ baseUrl: server.url, token: 'dev-api-token' });
+    const id = jobId('sdk');
+    expect(await client.register(id)).toMatchObject({ id, status: 'pending' });
+    expect(await client.progress(id, 0.5, 'Half')).toEqual({ eventId: 1, delivered: 0 });
+    expect(await client.complete(id, { moveUrl: '/b', data: { n: 1 } })).toEqual({ eventId: 2, delivered: 0 });
+    expect(await client.status(id)).toMatchObject({ status: 'result', data: { n: 1 } });
+    await client.remove(id);
+    await expect(client.status(id)).rejects.toMatchObject({ status: 404, code: 'job_not_found' });
+  });
+
+  it('throws typed errors carrying the contract code', async () => {
+    const client = new JobcastClient({ baseUrl: server.url, token: 'dev-api-token' });
+    const id = jobId('sdk-err');
+    await client.complete(id, { moveUrl: '/first' });
+    const error = await client.complete(id, { moveUrl: '/second' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobcastApiError);
+    expect(error).toMatchObject({ status: 409, code: 'job_finished' });
+    await expect(new JobcastClient({ baseUrl: server.url, token: 'nope' }).register(id)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('retries network errors and 5xx, and then succeeds', async () => {
+    let calls = 0;
+    const flaky = (async (url: string, init: RequestInit) => {
+      calls++;
+      if (calls === 1) throw new TypeError('fetch failed');
+      if (calls === 2) return new Response('<html>bad gateway</html>', { status: 502 });
+      return fetch(url, init);
+    }) as typeof fetch;
+    const client = new JobcastClient({ baseUrl: server.url, token: 'dev-api-token', fetch: flaky, sleep: async () => {} });
+    expect(await client.register(jobId('sdk-retry'))).toMatchObject({ status: 'pending' });
+    expect(calls).toBe(3);
+  });
+
+  it('mints the token of the docs/api.md test vector', async () => {
+    expect(await mintSubscribeToken('test-signing-key', 'order-42', 1798761600)).toBe('v1.1798761600.KFpDlbGj0_F9ha_CJBB8ltvSzmEu94O55zsOYnDEh2g');
+  });
+});
+
+describe('the jobcast CLI', () => {
+  const cli = (...args: string[]) => run(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/sdk/cli.js'), ...args], { env: { ...process.env, JOBCAST_URL: server.url } });
+
+  it('completes a job for a waiting subscriber and prints JSON', async () => {
+    const id = jobId('cli');
+    await cli('register', id, '--token', 'dev-api-token');
+    const stream = await openRaw(`${server.url}/sse/connect/${id}`);
+    await stream.waitFor('event: connect');
+    const { stdout } = await cli('complete', id, '--move-url', '/x', '--token', 'dev-api-token', '--data', '{"a":1}');
+    expect(JSON.parse(stdout)).toEqual({ eventId: 1, delivered: 1 });
+    await stream.ended;
+    expect(stream.text()).toContain('data: {"status":"result","moveUrl":"/x","data":{"a":1}}');
+  });
+
+  it('exits non-zero with the server message', async () => {
+    const failure = await cli('progress', jobId('cli-missing'), '--progress', '0.5', '--token', 'dev-api-token').catch((e) => e);
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toContain('404 job_not_found');
+  });
+
+  it('takes JOBCAST_TOKEN when --token is not given, and says how to use it on a usage error', async () => {
+    const { stdout } = await run(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/sdk/cli.js'), 'register', jobId('cli-env')], {
+      env: { ...process.env, JOBCAST_URL: server.url, JOBCAST_TOKEN: 'dev-api-token' },
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'pending' });
+    const usage = await cli('complete').catch((e) => e);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('usage: jobcast');
+  });
+});
