@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bearerToken, isApiToken, requireApiToken } from './auth';
 import { corsHeaders, preflightHeaders } from './cors';
 import { startDemoJob } from './demo';
+import { openApiDocument } from './openapi';
 import { mintSubscribeToken, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
@@ -30,6 +31,7 @@ app.use('*', async (c, next) => {
 });
 
 app.all('/healthz', methods({ GET: (c) => c.json({ ok: true }) }));
+app.all('/openapi.json', methods({ GET: (c) => c.json(openApiDocument) }));
 
 // Browser routes answer CORS preflights and carry CORS headers on every answer, errors included,
 // so that a page on an allowed origin can read a 401 or 404.

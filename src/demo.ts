@@ -1,20 +1,10 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
 import { readJsonBody } from './body';
 import type { AppEnv } from './config';
 import type { JobStub } from './job-object';
 import { logWarn } from './log';
+import { DemoBody } from './schemas';
 import { mintSubscribeToken } from './subscribe-token';
-
-/**
- * The demo's stand-in for a job backend: `POST /demo/jobs` registers a job, reports progress for a
- * few seconds, then completes it (or fails it). It exists under `wrangler dev`, and in a deployed
- * worker only with DEMO_ENABLED=true.
- */
-export const DemoBody = z.strictObject({
-  outcome: z.enum(['result', 'failed']).optional(),
-  stepMs: z.number().int().min(0).max(5000).optional(),
-});
 
 const STEPS = [
   { progress: 0.1, message: 'Checking your order' },
@@ -23,6 +13,11 @@ const STEPS = [
   { progress: 0.85, message: 'Writing the invoice' },
 ];
 
+/**
+ * The demo's stand-in for a job backend: `POST /demo/jobs` registers a job, reports progress for a
+ * few seconds, then completes it (or fails it). It exists under `wrangler dev`, and in a deployed
+ * worker only with DEMO_ENABLED=true.
+ */
 export async function startDemoJob(c: Context<AppEnv>, stubFor: (id: string) => JobStub): Promise<Response> {
   const { outcome = 'result', stepMs = 900 } = await readJsonBody(c.req.raw, DemoBody);
   const id = `demo-${crypto.randomUUID()}`;

@@ -19,7 +19,46 @@ export const CompleteBody = z.strictObject({
   data: z.record(z.string(), z.json()).optional(),
 });
 
+export const DemoBody = z.strictObject({
+  outcome: z.enum(['result', 'failed']).optional(),
+  stepMs: z.number().int().min(0).max(5000).optional(),
+});
+
 export const FailBody = z.strictObject({
   moveUrl: z.string().max(MAX_URL_LENGTH).optional(),
   error: z.string().max(MAX_TEXT_LENGTH).optional(),
 });
+
+// Answers, for the OpenAPI document (and its tests, which check real answers against it).
+const JobStatus = z.enum(['pending', 'result', 'failed']);
+const JsonObject = z.record(z.string(), z.json());
+
+export const Registered = z.object({
+  id: z.string(),
+  status: JobStatus,
+  subscribeUrl: z.string(),
+  statusUrl: z.string(),
+  expiresAt: z.iso.datetime(),
+});
+
+export const Published = z.object({
+  eventId: z.number().int().min(1),
+  delivered: z.number().int().min(0),
+  duplicate: z.literal(true).optional(),
+});
+
+export const JobView = z.object({
+  id: z.string(),
+  status: JobStatus,
+  progress: z.number().min(0).max(1).optional(),
+  message: z.string().optional(),
+  moveUrl: z.string().optional(),
+  data: JsonObject.optional(),
+  error: z.string().optional(),
+  lastEventId: z.number().int().min(0),
+  createdAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().optional(),
+});
+
+export const DemoStarted = z.object({ id: z.string(), subscribeUrl: z.string(), statusUrl: z.string() });
+export const Health = z.object({ ok: z.literal(true) });
