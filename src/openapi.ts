@@ -70,6 +70,18 @@ const registered = component('Registered', Registered);
 const published = component('Published', Published);
 const jobView = component('JobView', JobView);
 
+function finishOperation(summary: string, requestSchema: { $ref: string }) {
+  return {
+    post: {
+      summary,
+      parameters: [idParameter],
+      security: backend,
+      requestBody: body(requestSchema),
+      responses: { '200': json(published, 'Stored, then sent.'), ...errors(...backendErrors, 'redirect_not_allowed', 'job_finished') },
+    },
+  };
+}
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -124,24 +136,8 @@ export const openApiDocument = {
         responses: { '202': json(published, 'Sent.'), ...errors(...backendErrors, 'job_not_found', 'job_finished') },
       },
     },
-    '/jobs/{id}/complete': {
-      post: {
-        summary: 'Complete a job (idempotent; works before registration)',
-        parameters: [idParameter],
-        security: backend,
-        requestBody: body(component('CompleteBody', CompleteBody)),
-        responses: { '200': json(published, 'Stored, then sent.'), ...errors(...backendErrors, 'redirect_not_allowed', 'job_finished') },
-      },
-    },
-    '/jobs/{id}/fail': {
-      post: {
-        summary: 'Fail a job (idempotent; works before registration)',
-        parameters: [idParameter],
-        security: backend,
-        requestBody: body(component('FailBody', FailBody)),
-        responses: { '200': json(published, 'Stored, then sent.'), ...errors(...backendErrors, 'redirect_not_allowed', 'job_finished') },
-      },
-    },
+    '/jobs/{id}/complete': finishOperation('Complete a job (idempotent; works before registration)', component('CompleteBody', CompleteBody)),
+    '/jobs/{id}/fail': finishOperation('Fail a job (idempotent; works before registration)', component('FailBody', FailBody)),
     '/healthz': { get: { summary: 'Liveness', responses: { '200': json(component('Health', Health), 'Up.') } } },
     '/demo/jobs': {
       post: {
