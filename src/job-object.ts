@@ -8,6 +8,7 @@ import {
   parseLastEventId,
   progressPayload,
   terminalKey,
+  terminalEvent,
   terminalPayload,
   toView,
   type JobRecord,
@@ -66,7 +67,9 @@ export class JobObject extends DurableObject<Env> {
     this.#config = readConfig(env);
     this.#store = new JobStore(ctx.storage);
     this.#job = this.#store.loadJob();
-    this.#history = this.#job ? this.#store.loadEvents() : [];
+    this.#history = this.#job ? this.#store.loadProgressEvents() : [];
+    const terminal = this.#job ? terminalEvent(this.#job) : null;
+    if (terminal) this.#history.push(terminal);
     this.#subscribers = new SubscriberSet(MAX_BUFFERED_BYTES, (reason) => this.#countDrop(reason));
   }
 
@@ -131,7 +134,7 @@ export class JobObject extends DurableObject<Env> {
     this.#store.saveJob(job);
     this.#job = job;
     this.#history = [];
-    void this.ctx.storage.setAlarm(job.expiresAt);
+    void this.ctx.storage.setAlarm(this.#nextAlarm(job, now));
     return { created: true, job };
   }
 
@@ -139,7 +142,10 @@ export class JobObject extends DurableObject<Env> {
     const job = this.#current(jobId);
     if (!job) return { ok: false, error: 'job_not_found' };
     if (job.status !== 'pending') return { ok: false, error: 'job_finished' };
-    const event = this.#append(job, 'progress', progressPayload(progress, message), { progress, message });
+    const event: StoredEvent = { id: job.lastEventId + 1, name: 'progress', data: progressPayload(progress, message) };
+    const next: JobRecord = { ...job, progress, message, lastEventId: event.id };
+    this.#store.appendProgress(next, event, event.id - EVENT_HISTORY);
+    this.#remember(next, event);
     const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now());
     this.#flushDropLog();
     return { ok: true, eventId: event.id, delivered };
@@ -154,15 +160,24 @@ export class JobObject extends DurableObject<Env> {
       if (job.terminalKey !== key) return { ok: false, error: 'job_finished' };
       return { ok: true, eventId: job.terminalEventId!, delivered: 0, duplicate: true };
     }
+    const registered = job !== null;
     job ??= { id: jobId, status: 'pending', createdAt: now, expiresAt: now, lastEventId: 0 };
-    const event = this.#append(job, 'result', terminalPayload(terminal), {
+    const event: StoredEvent = { id: job.lastEventId + 1, name: 'result', data: terminalPayload(terminal) };
+    const next: JobRecord = {
+      ...job,
       ...terminal,
       finishedAt: now,
       expiresAt: now + this.#config.resultTtlSeconds * 1000,
       terminalKey: key,
-      terminalEventId: job.lastEventId + 1,
-    });
-    void this.ctx.storage.setAlarm(this.#job!.expiresAt);
+      terminalEventId: event.id,
+      lastEventId: event.id,
+    };
+    // One row: the terminal lives in the job's record, and its event is rebuilt from it on load.
+    this.#store.saveJob(next);
+    this.#remember(next, event);
+    // A registered job's alarm is already due by the new expiry (see #nextAlarm); one made by this
+    // call has none yet.
+    if (!registered) void this.ctx.storage.setAlarm(next.expiresAt);
     // Persist before announce: nobody sees the result until it is durable.
     await this.ctx.storage.sync();
     const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now());
@@ -188,8 +203,19 @@ export class JobObject extends DurableObject<Env> {
       if (this.#config.logLevel === 'debug') logInfo('job expired', { job: job.id, status: job.status });
       await this.#purge();
     } else {
-      await this.ctx.storage.setAlarm(job.expiresAt);
+      await this.ctx.storage.setAlarm(this.#nextAlarm(job, Date.now()));
     }
+  }
+
+  /**
+   * When the alarm should next run for `job`. It runs at least every RESULT_TTL_SECONDS while the
+   * job is pending, so whenever the job finishes the armed alarm already falls at or before the
+   * result's expiry (finish time + RESULT_TTL_SECONDS): completing a job never has to move the
+   * alarm, which keeps an alarm write off the completion path. Its only cost is an extra wake-up per
+   * RESULT_TTL_SECONDS for a job that stays pending longer than that.
+   */
+  #nextAlarm(job: JobRecord, now: number): number {
+    return job.status === 'pending' ? Math.min(job.expiresAt, now + this.#config.resultTtlSeconds * 1000) : job.expiresAt;
   }
 
   /** Open streams, for tests and diagnostics. */
@@ -207,14 +233,10 @@ export class JobObject extends DurableObject<Env> {
     return null;
   }
 
-  #append(job: JobRecord, name: StoredEvent['name'], data: string, changes: Partial<JobRecord>): StoredEvent {
-    const event: StoredEvent = { id: job.lastEventId + 1, name, data };
-    const next: JobRecord = { ...job, ...changes, lastEventId: event.id };
-    this.#store.appendEvent(next, event, event.id - EVENT_HISTORY);
-    this.#job = next;
+  #remember(job: JobRecord, event: StoredEvent): void {
+    this.#job = job;
     this.#history.push(event);
     if (this.#history.length > EVENT_HISTORY) this.#history.shift();
-    return event;
   }
 
   async #purge(): Promise<void> {

@@ -70,8 +70,20 @@ export function progressPayload(progress: number, message: string | undefined): 
   return JSON.stringify({ status: 'progress', progress, message });
 }
 
+/** The `result` event's data. Fixed key order, so the live event and every replay are the same bytes. */
 export function terminalPayload(terminal: Terminal): string {
-  return JSON.stringify(terminal);
+  const { status, moveUrl, data, error } = terminal;
+  return JSON.stringify({ status, moveUrl, data, error });
+}
+
+/**
+ * A finished job's `result` event, rebuilt from its record. The record is the only place the
+ * terminal is stored, so finishing a job is one row written.
+ */
+export function terminalEvent(job: JobRecord): StoredEvent | null {
+  if (job.status === 'pending' || job.terminalEventId === undefined) return null;
+  const data = terminalPayload({ status: job.status, moveUrl: job.moveUrl, data: job.data, error: job.error });
+  return { id: job.terminalEventId, name: 'result', data };
 }
 
 /** Key order does not make two `data` objects different. */

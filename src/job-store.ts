@@ -15,12 +15,13 @@ export class JobStore {
     return row ? (JSON.parse(row.record) as JobRecord) : null;
   }
 
-  loadEvents(): StoredEvent[] {
+  /** Progress events, oldest first. The `result` event lives in the job row (see `terminalEvent`). */
+  loadProgressEvents(): StoredEvent[] {
     if (!this.#hasSchema()) return [];
     return this.storage.sql
-      .exec<{ id: number; name: StoredEvent['name']; data: string }>('SELECT id, name, data FROM events ORDER BY id')
+      .exec<{ id: number; data: string }>("SELECT id, data FROM events WHERE name = 'progress' ORDER BY id")
       .toArray()
-      .map(({ id, name, data }) => ({ id, name, data }));
+      .map(({ id, data }) => ({ id, name: 'progress', data }));
   }
 
   saveJob(job: JobRecord): void {
@@ -28,8 +29,8 @@ export class JobStore {
     this.storage.sql.exec('INSERT OR REPLACE INTO job (id, record) VALUES (?, ?)', job.id, JSON.stringify(job));
   }
 
-  /** Stores the event and the record it produced together, dropping events older than `keepAfter`. */
-  appendEvent(job: JobRecord, event: StoredEvent, keepAfter: number): void {
+  /** Stores a progress event and the record it produced together, dropping events older than `keepAfter`. */
+  appendProgress(job: JobRecord, event: StoredEvent, keepAfter: number): void {
     this.storage.transactionSync(() => {
       this.saveJob(job);
       this.storage.sql.exec('INSERT INTO events (id, name, data) VALUES (?, ?, ?)', event.id, event.name, event.data);

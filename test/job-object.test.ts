@@ -16,15 +16,34 @@ describe('JobObject state', () => {
     await progress(id, { progress: 0.5, message: 'Halfway' });
     await complete(id, { moveUrl: '/b', data: { k: 'v' } });
     const stub = stubFor(id);
-    const stored = await runInDurableObject(stub, (_instance: JobObject, state) =>
-      state.storage.sql.exec<{ id: number; name: string }>('SELECT id, name FROM events ORDER BY id').toArray(),
-    );
-    expect(stored).toEqual([{ id: 1, name: 'progress' }, { id: 2, name: 'result' }]);
+    const stored = await runInDurableObject(stub, (_instance: JobObject, state) => ({
+      events: state.storage.sql.exec<{ id: number; name: string }>('SELECT id, name FROM events ORDER BY id').toArray(),
+      record: JSON.parse(state.storage.sql.exec<{ record: string }>('SELECT record FROM job').one().record),
+    }));
+    // Progress events have rows of their own; the result is stored in the job's record only.
+    expect(stored.events).toEqual([{ id: 1, name: 'progress' }]);
+    expect(stored.record).toMatchObject({ status: 'result', moveUrl: '/b', data: { k: 'v' }, terminalEventId: 2, lastEventId: 2 });
 
     await evictDurableObject(stub);
     const frames = await (await connect(id)).rest();
     expect(frames.map((f) => [f.id, f.event])).toEqual([[undefined, 'connect'], ['1', 'progress'], ['2', 'result']]);
     expect(await (await call(`/jobs/${id}`)).json()).toMatchObject({ status: 'result', data: { k: 'v' }, lastEventId: 2 });
+  });
+
+  it('ignores a result row left in the events table by an earlier version: the record is the one source', async () => {
+    const id = newJobId();
+    await register(id);
+    await complete(id, { moveUrl: '/b' });
+    const stub = stubFor(id);
+    await runInDurableObject(stub, (_instance: JobObject, state) => {
+      state.storage.sql.exec("INSERT INTO events (id, name, data) VALUES (1, 'result', '{\"status\":\"result\",\"moveUrl\":\"/old\"}')");
+    });
+    await evictDurableObject(stub);
+    const frames = await (await connect(id)).rest();
+    expect(frames.map((f) => [f.id, f.event, f.data])).toEqual([
+      [undefined, 'connect', '{"status":"connect","moveUrl":""}'],
+      ['1', 'result', '{"status":"result","moveUrl":"/b"}'],
+    ]);
   });
 
   it('delivers the result to a client that reconnects after the object was reset mid-stream', async () => {
@@ -116,15 +135,46 @@ describe('expiry through the alarm', () => {
     expect(alarm).toBeGreaterThan(Date.now() + 3_500_000);
   });
 
-  it('arms the alarm for JOB_TTL_SECONDS on register and RESULT_TTL_SECONDS on completion', async () => {
+  const alarmOf = (id: string) => runInDurableObject(stubFor(id), (_i: JobObject, s) => s.storage.getAlarm());
+  const HOUR = 3_600_000; // RESULT_TTL_SECONDS by default
+
+  it('wakes a pending job at least every RESULT_TTL_SECONDS, so completing it never moves the alarm', async () => {
     const id = newJobId();
-    await register(id);
-    const pendingAlarm = await runInDurableObject(stubFor(id), (_i: JobObject, s) => s.storage.getAlarm());
-    expect(pendingAlarm! - Date.now()).toBeGreaterThan(86_400_000 - 5_000);
+    await register(id); // JOB_TTL_SECONDS: a day
+    const pendingAlarm = (await alarmOf(id))! - Date.now();
+    expect(pendingAlarm).toBeGreaterThan(HOUR - 5_000);
+    expect(pendingAlarm).toBeLessThanOrEqual(HOUR);
+    // An early wake of a pending job re-arms within RESULT_TTL_SECONDS and keeps the job.
+    expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
+    expect((await call(`/jobs/${id}`)).status).toBe(200);
+    expect((await alarmOf(id))! - Date.now()).toBeLessThanOrEqual(HOUR);
+
+    const before = (await alarmOf(id))!;
     await complete(id, { moveUrl: '/b' });
-    const finishedAlarm = await runInDurableObject(stubFor(id), (_i: JobObject, s) => s.storage.getAlarm());
-    expect(finishedAlarm! - Date.now()).toBeGreaterThan(3_600_000 - 5_000);
-    expect(finishedAlarm! - Date.now()).toBeLessThanOrEqual(3_600_000);
+    // Completing did not write the alarm, and it already falls at or before the result's expiry.
+    expect(await alarmOf(id)).toBe(before);
+    const expiresAt = Date.parse(((await (await call(`/jobs/${id}`)).json()) as { finishedAt: string }).finishedAt) + HOUR;
+    expect(before).toBeLessThanOrEqual(expiresAt);
+    // That wake comes before the result is due: it keeps the result and re-arms for its expiry exactly.
+    expect(await runDurableObjectAlarm(stubFor(id))).toBe(true);
+    expect((await call(`/jobs/${id}`)).status).toBe(200);
+    expect(Math.abs((await alarmOf(id))! - expiresAt)).toBeLessThan(1_000);
+  });
+
+  it('arms the alarm at the job ttl when it is shorter than RESULT_TTL_SECONDS', async () => {
+    const id = newJobId();
+    await register(id, { ttlSeconds: 600 });
+    const alarm = (await alarmOf(id))! - Date.now();
+    expect(alarm).toBeGreaterThan(600_000 - 5_000);
+    expect(alarm).toBeLessThanOrEqual(600_000);
+  });
+
+  it('arms the alarm at the result expiry for a job completed without being registered', async () => {
+    const id = newJobId();
+    expect((await complete(id, { moveUrl: '/b' })).status).toBe(200);
+    const alarm = (await alarmOf(id))! - Date.now();
+    expect(alarm).toBeGreaterThan(HOUR - 5_000);
+    expect(alarm).toBeLessThanOrEqual(HOUR);
   });
 
   it('treats a job past its expiry as gone even before the alarm has run', async () => {
