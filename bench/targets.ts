@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, processTree, runtimePorts, socketInodes, startDevServer, type DevServer } from '../test/node/support/dev-server.ts';
 
-export const HEARTBEAT_MS = 2000;
+export const HEARTBEAT_MS = Number(process.env.BENCH_HEARTBEAT_MS ?? 2000);
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 

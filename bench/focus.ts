@@ -1,0 +1,128 @@
+// npm run bench:focus: M1 and M3 completions only, jobcast and the floor alternating, for trying a
+// change in a few minutes. Not the published bench (that is `npm run bench`).
+//   --rounds N (default 3)   --only a,b
+import { ClientPool } from './load/pool.ts';
+import { percentile } from './metrics.ts';
+import { median } from './report.ts';
+import { readFileSync } from 'node:fs';
+import { processTree } from '../test/node/support/dev-server.ts';
+import { direct, startFloor, startOurs, treeStats, type Target } from './targets.ts';
+
+const args = process.argv.slice(2);
+const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
+const starters: Record<string, () => Promise<Target>> = {
+  jobcast: startOurs,
+  floor: startFloor,
+  'jobcast direct': () => direct(startOurs, 'jobcast direct'),
+  'floor direct': () => direct(startFloor, 'floor direct'),
+};
+const names = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['jobcast', 'floor'];
+const M1_ROUNDS = 60;
+const M3_JOBS = 1000;
+
+const bound = setTimeout(() => process.kill(process.pid, 'SIGTERM'), 15 * 60_000);
+const pool = new ClientPool(4);
+let running: Target | null = null;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    pool.stop();
+    await running?.stop();
+    process.exit(130);
+  });
+}
+
+let counter = 0;
+const ids = (n: number) => Array.from({ length: n }, () => `f-${process.pid}-${++counter}`);
+const ms = (ns: bigint) => Number(ns) / 1e6;
+
+/** CPU ms of each process in the target's tree, keyed by its name and pid. */
+function cpuByProcess(target: Target): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of target.pids().flatMap(processTree)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${name}:${pid}`, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+async function once(target: Target): Promise<{ m1p50: number; completionsPerS: number; cpuMsPerCompletion: number }> {
+  const put = (id: string) => pool.send(target, 'PUT', `/jobs/${id}`);
+  const complete = (id: string) => pool.send(target, 'POST', `/jobs/${id}/complete`, { moveUrl: `/done?id=${id}` });
+  const latencies: number[] = [];
+  for (const [i, id] of ids(M1_ROUNDS + 5).entries()) {
+    await put(id);
+    await pool.open(target, [`/sse/connect/${id}`]);
+    const { sentAt } = await complete(id);
+    const [[, at] = ['', null]] = await pool.awaitResults(1);
+    if (at && i >= 5) latencies.push(ms(at - sentAt));
+    await pool.closeAll();
+  }
+  const m3 = ids(M3_JOBS);
+  await ClientPool.each(m3, 32, async (id) => void (await put(id)));
+  await pool.open(target, m3.map((id) => `/sse/connect/${id}`));
+  if (process.env.FOCUS_MARK) {
+    // For an outside profiler (perf): say when the completion window starts and ends.
+    console.log('completions: start');
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  const cpuBefore = treeStats(target.pids()).cpuMs;
+  const byProcessBefore = cpuByProcess(target);
+  const started = process.hrtime.bigint();
+  let failed = 0;
+  await ClientPool.each(m3, 32, async (id) => {
+    if ((await complete(id)).status !== 200) failed++;
+  });
+  const elapsed = ms(process.hrtime.bigint() - started);
+  if (process.env.FOCUS_MARK) console.log('completions: end');
+  const cpu = treeStats(target.pids()).cpuMs - cpuBefore;
+  const perProcess = [...cpuByProcess(target)].map(([key, after]) => `${key} ${((after - (byProcessBefore.get(key) ?? 0)) / M3_JOBS).toFixed(2)}`);
+  console.log(`  ${target.name}: CPU ms per completion by process: ${perProcess.join(', ')}`);
+  await pool.awaitResults(M3_JOBS);
+  await pool.closeAll();
+  if (failed) console.log(`  ${target.name}: ${failed} completions failed`);
+  return { m1p50: percentile(latencies, 0.5), completionsPerS: M3_JOBS / (elapsed / 1000), cpuMsPerCompletion: cpu / M3_JOBS };
+}
+
+const samples: Record<string, Array<Awaited<ReturnType<typeof once>>>> = Object.fromEntries(names.map((n) => [n, []]));
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const name of names) {
+      const target = await starters[name]();
+      running = target;
+      try {
+        const sample = await once(target);
+        samples[name].push(sample);
+        console.log(`round ${round} ${name}: ${JSON.stringify(sample)}`);
+      } finally {
+        await target.stop();
+        running = null;
+      }
+    }
+  }
+} finally {
+  pool.stop();
+  clearTimeout(bound);
+}
+const summary = Object.fromEntries(
+  names.map((name) => [
+    name,
+    {
+      m1p50: median(samples[name].map((s) => s.m1p50)),
+      completionsPerS: median(samples[name].map((s) => s.completionsPerS)),
+      cpuMsPerCompletion: median(samples[name].map((s) => s.cpuMsPerCompletion)),
+    },
+  ]),
+);
+console.table(summary);
+if (summary.jobcast && summary.floor) {
+  console.log(
+    `jobcast ÷ floor: M1 p50 ${(summary.jobcast.m1p50 / summary.floor.m1p50).toFixed(2)}, completions/s ${(summary.jobcast.completionsPerS / summary.floor.completionsPerS).toFixed(2)}, CPU per completion ${(summary.jobcast.cpuMsPerCompletion / summary.floor.cpuMsPerCompletion).toFixed(2)}`,
+  );
+}
+process.exit(0);
