@@ -1,12 +1,12 @@
 // npm run bench:focus: M1 and M3 completions only, jobcast and the floor alternating, for trying a
 // change in a few minutes. Not the published bench (that is `npm run bench`).
-//   --rounds N (default 3)   --only a,b
+//   --rounds N (default 3)   --only a,b   (baseline: FOCUS_BASELINE=/path/to/other/checkout/wrangler.toml)
 import { ClientPool } from './load/pool.ts';
 import { percentile } from './metrics.ts';
 import { median } from './report.ts';
 import { readFileSync } from 'node:fs';
 import { processTree } from '../test/node/support/dev-server.ts';
-import { direct, startFloor, startOurs, treeStats, type Target } from './targets.ts';
+import { direct, startFloor, startFloorAssets, startFloorAssetsStorage, startOurs, treeStats, type Target } from './targets.ts';
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
@@ -15,6 +15,10 @@ const starters: Record<string, () => Promise<Target>> = {
   floor: startFloor,
   'jobcast direct': () => direct(startOurs, 'jobcast direct'),
   'floor direct': () => direct(startFloor, 'floor direct'),
+  'floor+assets': startFloorAssets,
+  'floor+assets+storage': startFloorAssetsStorage,
+  // Another checkout of jobcast (its wrangler.toml), to compare a change with what it replaces.
+  baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
 };
 const names = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['jobcast', 'floor'];
 const M1_ROUNDS = 60;

@@ -81,15 +81,15 @@ async function nodePeer(env: Record<string, string>): Promise<{ port: number; ch
   return { port, child };
 }
 
-export async function startOurs(options: { inspectorPort?: number } = {}): Promise<Target & { server: DevServer }> {
+export async function startOurs(options: { inspectorPort?: number; config?: string; name?: string } = {}): Promise<Target & { server: DevServer }> {
   const server = await startDevServer(
     { HEARTBEAT_MS: String(HEARTBEAT_MS), MAX_SUBSCRIBERS_PER_JOB: '2000', API_TOKENS: 'bench-token' },
     undefined,
-    'wrangler.toml',
+    options.config ?? 'wrangler.toml',
     options.inspectorPort,
   );
   return {
-    name: 'jobcast',
+    name: options.name ?? 'jobcast',
     ports: [server.port],
     postPort: server.port,
     headers: { Authorization: 'Bearer bench-token' },
@@ -114,8 +114,22 @@ export async function direct(start: () => Promise<Target & { server?: DevServer 
 }
 
 export async function startFloor(): Promise<Target & { server: DevServer }> {
-  const server = await startDevServer({}, undefined, 'bench/floor/wrangler.toml');
-  return { name: 'floor', ports: [server.port], postPort: server.port, headers: {}, pids: () => [server.process.pid!], stop: server.stop, server };
+  return floorWith('floor', 'bench/floor/wrangler.toml', {});
+}
+
+/** The floor plus the platform pieces jobcast's configuration adds (assets in front), to take the gap apart. */
+export function startFloorAssets(): Promise<Target & { server: DevServer }> {
+  return floorWith('floor+assets', 'bench/floor/wrangler.assets.toml', {});
+}
+
+/** ... and a durable write of the result before it is sent, as jobcast promises. */
+export function startFloorAssetsStorage(): Promise<Target & { server: DevServer }> {
+  return floorWith('floor+assets+storage', 'bench/floor/wrangler.assets.toml', { PERSIST: 'true' });
+}
+
+async function floorWith(name: string, config: string, vars: Record<string, string>): Promise<Target & { server: DevServer }> {
+  const server = await startDevServer(vars, undefined, config);
+  return { name, ports: [server.port], postPort: server.port, headers: {}, pids: () => [server.process.pid!], stop: server.stop, server };
 }
 
 export async function startNode(): Promise<Target> {

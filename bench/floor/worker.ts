@@ -2,6 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 
 interface Env {
   FLOOR: DurableObjectNamespace;
+  /** "true": write the result to SQLite and wait until it is durable before sending it (floor + storage). */
+  PERSIST?: string;
 }
 
 const encoder = new TextEncoder();
@@ -19,6 +21,11 @@ export class FloorObject extends DurableObject<Env> {
       return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
     }
     const { moveUrl } = (await request.json()) as { moveUrl: string };
+    if (this.env.PERSIST === 'true') {
+      this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS result (id INTEGER PRIMARY KEY, move_url TEXT)');
+      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO result VALUES (1, ?)', moveUrl);
+      await this.ctx.storage.sync();
+    }
     const frame = encoder.encode(`id: 1\nevent: result\ndata: ${JSON.stringify({ status: 'result', moveUrl })}\n\n`);
     let delivered = 0;
     for (const controller of this.streams) {
