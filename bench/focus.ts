@@ -6,7 +6,7 @@ import { percentile } from './metrics.ts';
 import { median } from './report.ts';
 import { readFileSync } from 'node:fs';
 import { processTree } from '../test/node/support/dev-server.ts';
-import { direct, startFloor, startFloorAssets, startFloorAssetsStorage, startOurs, treeStats, type Target } from './targets.ts';
+import { direct, startFloor, startFloorAssets, startFloorAssetsStorage, startOurs, startPushpin, treeStats, type Target } from './targets.ts';
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
@@ -17,6 +17,7 @@ const starters: Record<string, () => Promise<Target>> = {
   'floor direct': () => direct(startFloor, 'floor direct'),
   'floor+assets': startFloorAssets,
   'floor+assets+storage': startFloorAssetsStorage,
+  pushpin: startPushpin,
   // Another checkout of jobcast (its wrangler.toml), to compare a change with what it replaces.
   baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
 };
@@ -93,6 +94,32 @@ async function once(target: Target): Promise<{ m1p50: number; completionsPerS: n
   return { m1p50: percentile(latencies, 0.5), completionsPerS: M3_JOBS / (elapsed / 1000), cpuMsPerCompletion: cpu / M3_JOBS };
 }
 
+/** M4 alone at a chosen size: `--m4 STREAMS,JOBS`. Reports time to open, and every kind of failure apart. */
+async function m4(target: Target, streams: number, jobs: number): Promise<void> {
+  const ids = ids_(jobs);
+  const started = Date.now();
+  await ClientPool.each(ids, 32, async (id) => void (await pool.send(target, 'PUT', `/jobs/${id}`)));
+  const registered = Date.now();
+  const paths = Array.from({ length: streams }, (_, i) => `/sse/connect/${ids[i % jobs]}`);
+  const opened = await pool.open(target, paths, 24, 30_000);
+  const stats = treeStats(target.pids());
+  let failed = 0;
+  const completing = Date.now();
+  await ClientPool.each(ids, 32, async (id) => {
+    const answer = await pool.send(target, 'POST', `/jobs/${id}/complete`, { moveUrl: '/b' }).catch(() => null);
+    if (answer?.status !== 200) failed++;
+  });
+  const completed = Date.now();
+  const results = await pool.awaitResults(streams, 30_000);
+  const missing = streams - results.filter(([, at]) => at !== null).length;
+  await pool.closeAll();
+  console.log(
+    `${target.name} M4 ${streams}/${jobs}: register ${registered - started} ms, open ${Math.round(opened.ms)} ms (${opened.errors} failed), ` +
+      `sockets ${stats.sockets}, rss ${Math.round(stats.rssBytes / 2 ** 20)} MiB, complete ${completed - completing} ms (${failed} failed), ${missing} results missing`,
+  );
+}
+const ids_ = ids;
+
 const samples: Record<string, Array<Awaited<ReturnType<typeof once>>>> = Object.fromEntries(names.map((n) => [n, []]));
 try {
   for (let round = 1; round <= rounds; round++) {
@@ -100,6 +127,11 @@ try {
       const target = await starters[name]();
       running = target;
       try {
+        if (args.includes('--m4')) {
+          const [streams, jobs] = args[args.indexOf('--m4') + 1].split(',').map(Number);
+          await m4(target, streams, jobs);
+          continue;
+        }
         const sample = await once(target);
         samples[name].push(sample);
         console.log(`round ${round} ${name}: ${JSON.stringify(sample)}`);

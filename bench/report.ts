@@ -12,12 +12,12 @@ export const METRICS: { key: keyof Sample; label: string; unit: string; better: 
   { key: 'm3ConnectsPerS', label: 'M3 connects/s (1,000 jobs)', unit: '/s', better: 'higher', target: 0.8 },
   { key: 'm3CompletionsPerS', label: 'M3 completions/s (1,000 jobs)', unit: '/s', better: 'higher', target: 0.8 },
   { key: 'm3FanoutP99', label: 'M3 fan-out p99 (1,000 jobs)', unit: 'ms', better: 'lower', target: 1.5 },
-  { key: 'm4Errors', label: 'M4 errors (streams over jobs, then jobs × 1 stream; sizes in the command line note)', unit: '', better: 'lower' },
+  { key: 'm4FullErrors', label: 'M4 errors, full size (no wrangler proxy in front)', unit: '', better: 'lower' },
+  { key: 'm4QuickErrors', label: "M4 errors, quick size (through wrangler's proxy)", unit: '', better: 'lower' },
   { key: 'm5CpuMsPerEvent', label: 'M5 server CPU per delivered event', unit: 'ms', better: 'lower' },
   { key: 'm6BytesPerStream', label: 'M6 server memory per open stream', unit: 'B', better: 'lower' },
   { key: 'socketsBefore', label: 'sockets held before the load', unit: '', better: 'lower' },
-  { key: 'socketsAfter', label: 'sockets held one heartbeat after all clients left', unit: '', better: 'lower' },
-  { key: 'socketsAfter20s', label: 'sockets held 20 s after all clients left', unit: '', better: 'lower' },
+  { key: 'socketsAfter', label: 'sockets held 1.5 heartbeats after all clients left', unit: '', better: 'lower' },
 ];
 
 export function median(values: number[]): number {
@@ -36,14 +36,15 @@ export function markdown(medians: Medians, runs: number, command: string, extra:
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
   let out = `# Benchmarks\n\nMeasured ${new Date().toISOString()} on ${machine}.\n`;
   out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another, on loopback. M4 here: ${m4}.\n\n`;
-  out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|\n`;
+  out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ floor+assets+storage | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|\n`;
   for (const { key, label, unit, target } of METRICS) {
     const row = names.map((name) => `${fmt(medians[name][key])}${unit && Number.isFinite(medians[name][key]) ? ` ${unit}` : ''}`);
     const ours = medians.jobcast?.[key];
     const vsFloor = ratio(ours, medians.floor?.[key]);
     const vsNode = ratio(ours, medians.node?.[key]);
+    const vsDurable = ratio(ours, medians['floor+assets+storage']?.[key]);
     const goal = target === undefined ? '' : `${METRICS.find((m) => m.key === key)!.better === 'lower' ? '≤' : '≥'} ${target}`;
-    out += `| ${label} | ${row.join(' | ')} | ${fmt(vsFloor)} | ${goal} | ${fmt(vsNode)} |\n`;
+    out += `| ${label} | ${row.join(' | ')} | ${fmt(vsFloor)} | ${goal} | ${fmt(vsDurable)} | ${fmt(vsNode)} |\n`;
   }
   return out + extra;
 }
@@ -56,28 +57,42 @@ export async function chart(medians: Medians, path: string): Promise<boolean> {
   } catch {
     return false;
   }
+  const peers = [
+    { key: 'floor', label: 'floor', color: '#3b5bdb' },
+    { key: 'floor+assets+storage', label: 'floor+assets+storage', color: '#2f9e44' },
+    { key: 'node', label: 'node', color: '#f08c00' },
+  ];
   const rows = METRICS.filter((m) => m.target !== undefined).map((m) => ({
     label: m.label,
-    floor: ratio(medians.jobcast?.[m.key], medians.floor?.[m.key]),
-    node: ratio(medians.jobcast?.[m.key], medians.node?.[m.key]),
+    ratios: peers.map((p) => ratio(medians.jobcast?.[m.key], medians[p.key]?.[m.key])),
     target: m.target!,
   }));
-  const max = Math.max(2, ...rows.flatMap((r) => [r.floor, r.node]).filter(Number.isFinite));
-  const scale = (v: number) => (Number.isFinite(v) ? (Math.min(v, max) / max) * 460 : 0);
+  // Log scale from 0.05× to 50×: the Node peer is an order of magnitude away, the floors are near 1.
+  const [lo, hi] = [Math.log10(0.05), Math.log10(50)];
+  const x = (v: number) => 300 + ((Math.log10(Math.min(Math.max(v, 0.05), 50)) - lo) / (hi - lo)) * 520;
   const bars = rows
     .map((r, i) => {
-      const y = 50 + i * 70;
-      return `<text x="10" y="${y + 14}" font-size="13">${r.label}</text>
-      <rect x="300" y="${y}" width="${scale(r.floor)}" height="18" fill="#3b5bdb"/><text x="${306 + scale(r.floor)}" y="${y + 14}" font-size="12">${fmt(r.floor)}× floor</text>
-      <rect x="300" y="${y + 22}" width="${scale(r.node)}" height="18" fill="#f08c00"/><text x="${306 + scale(r.node)}" y="${y + 36}" font-size="12">${fmt(r.node)}× node</text>
-      <line x1="${300 + scale(r.target)}" x2="${300 + scale(r.target)}" y1="${y - 4}" y2="${y + 44}" stroke="#c92a2a" stroke-dasharray="4 3"/>`;
+      const y = 60 + i * 86;
+      const lines = r.ratios
+        .map((v, j) => {
+          if (!Number.isFinite(v)) return '';
+          const top = y + j * 22;
+          const [a, b] = [Math.min(x(1), x(v)), Math.max(x(1), x(v))];
+          return `<rect x="${a}" y="${top}" width="${Math.max(1, b - a)}" height="18" fill="${peers[j].color}"/><text x="${b + 6}" y="${top + 14}" font-size="12">${fmt(v)}× ${peers[j].label}</text>`;
+        })
+        .join('');
+      return `<text x="10" y="${y + 26}" font-size="13">${r.label}</text>${lines}
+      <line x1="${x(r.target)}" x2="${x(r.target)}" y1="${y - 4}" y2="${y + 66}" stroke="#c92a2a" stroke-dasharray="4 3"/>`;
     })
     .join('\n');
-  const height = 70 + rows.length * 70;
+  const height = 80 + rows.length * 86;
+  const ticks = [0.1, 0.5, 1, 2, 10]
+    .map((t) => `<line x1="${x(t)}" x2="${x(t)}" y1="40" y2="${height - 20}" stroke="#ddd"/><text x="${x(t) - 8}" y="${height - 6}" font-size="11">${t}×</text>`)
+    .join('');
   const html = `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="${height}" font-family="sans-serif">
     <rect width="900" height="${height}" fill="white"/>
-    <text x="10" y="24" font-size="16" font-weight="bold">jobcast ÷ runtime floor (blue) and ÷ single Node process (orange); dashed red: target vs floor</text>
-    <line x1="${300 + scale(1)}" x2="${300 + scale(1)}" y1="36" y2="${height - 10}" stroke="#888"/>
+    <text x="10" y="24" font-size="15" font-weight="bold">jobcast ÷ each peer, log scale (bars grow from 1×); dashed red: the target vs the floor</text>
+    ${ticks}<line x1="${x(1)}" x2="${x(1)}" y1="40" y2="${height - 20}" stroke="#888"/>
     ${bars}</svg>`;
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] }).catch(() => null);
   if (!browser) return false;

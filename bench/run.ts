@@ -1,28 +1,28 @@
 // npm run bench: starts every target on loopback, runs the same load against each, stops them,
 // and writes BENCHMARKS.md with medians and ratios, plus docs/benchmarks.png.
-//   --runs N (default 3)   --quick (M4 at 1,000 streams and 500 jobs instead of 5,000 and 3,000)   --tiny (1 run, small loads, for trying changes)
+//   --runs N (default 3)   --tiny (1 run, small loads, for trying changes)
 //   --only a,b (target names)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { measure, type Sample, type Scale } from './metrics.ts';
 import { ClientPool } from './load/pool.ts';
 import { chart, markdown, median, METRICS, type Medians } from './report.ts';
-import { direct, startFloor, startNode, startOurs, startRedisPair, type Target } from './targets.ts';
+import { direct, startFloor, startFloorAssets, startFloorAssetsStorage, startNode, startOurs, startPushpin, startRedisPair, type Target } from './targets.ts';
 
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
 const runs = Number(args[args.indexOf('--runs') + 1]) || (args.includes('--tiny') ? 1 : 3);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 const scale: Scale = args.includes('--tiny')
-  ? { m1Rounds: 40, m2Subscribers: 100, m3Jobs: 300, m4Streams: 50, m4StreamsJobs: 10, m4Jobs: 50 }
-  : quick
-  ? { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Streams: 1000, m4StreamsJobs: 200, m4Jobs: 500 }
-  : { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Streams: 5000, m4StreamsJobs: 1000, m4Jobs: 3000 };
+  ? { m1Rounds: 40, m2Subscribers: 100, m3Jobs: 300, m4Full: [100, 20, 100], m4Quick: [50, 10, 50] }
+  : { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Full: [5000, 1000, 3000], m4Quick: [1000, 200, 500] };
 
 const starters: Record<string, () => Promise<Target>> = {
   jobcast: startOurs,
   floor: startFloor,
+  'floor+assets': startFloorAssets,
+  'floor+assets+storage': startFloorAssetsStorage,
   node: startNode,
   'node+redis': startRedisPair,
+  pushpin: startPushpin,
   'jobcast direct': () => direct(startOurs, 'jobcast direct'),
   'floor direct': () => direct(startFloor, 'floor direct'),
 };
@@ -74,7 +74,8 @@ const loadCpu = names.map((n) => `${n}: ${Math.round(medians[n].loadCpuMs)} ms`)
 let extra = `\nLoad generator CPU (4 client processes plus the orchestrator's poster), median per run: ${loadCpu}.\n`;
 extra += charted ? '\n![ratios](docs/benchmarks.png)\n' : '\n(No chart: Chromium was not found.)\n';
 const analysis = readFileSync(new URL('./analysis.md', import.meta.url), 'utf8');
-const m4 = `${scale.m4Streams} streams over ${scale.m4StreamsJobs} jobs, then ${scale.m4Jobs} jobs with one stream each`;
+const size = ([streams, over, jobs]: number[]) => `${streams} streams over ${over} jobs, then ${jobs} jobs with one stream each`;
+const m4 = `full size: ${size(scale.m4Full)}; quick size (targets behind wrangler's proxy): ${size(scale.m4Quick)}`;
 writeFileSync('BENCHMARKS.md', `${markdown(medians, runs, command, extra, m4)}\n${analysis}`);
 console.log('wrote BENCHMARKS.md');
 process.exit(0);

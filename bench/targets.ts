@@ -1,10 +1,12 @@
 // The servers under test, each started on free loopback ports and stopped by the bench itself.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, processTree, runtimePorts, socketInodes, startDevServer, type DevServer } from '../test/node/support/dev-server.ts';
 
-export const HEARTBEAT_MS = Number(process.env.BENCH_HEARTBEAT_MS ?? 2000);
+/** jobcast's default HEARTBEAT_MS, so the bench measures what users run; BENCH_HEARTBEAT_MS overrides. */
+export const HEARTBEAT_MS = Number(process.env.BENCH_HEARTBEAT_MS ?? 15_000);
 const ROOT = resolve(import.meta.dirname, '..');
 const NODE = join(ROOT, 'node_modules/.bin/node');
 
@@ -15,8 +17,8 @@ export interface Target {
   /** Where completions are posted. */
   postPort: number;
   headers: Record<string, string>;
-  /** Variants that only take the floor apart skip the M4 soak. */
-  skipM4?: boolean;
+  /** Requests go through wrangler dev's proxy (a second workerd in front of the runtime). */
+  behindDevProxy?: boolean;
   /** Root processes of everything this target runs (for CPU, memory and sockets). */
   pids: () => number[];
   stop: () => Promise<void>;
@@ -90,6 +92,7 @@ export async function startOurs(options: { inspectorPort?: number; config?: stri
   );
   return {
     name: options.name ?? 'jobcast',
+    behindDevProxy: true,
     ports: [server.port],
     postPort: server.port,
     headers: { Authorization: 'Bearer bench-token' },
@@ -104,7 +107,7 @@ export async function direct(start: () => Promise<Target & { server?: DevServer 
   const target = await start();
   for (const port of target.server ? runtimePorts(target.server) : []) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { ...target, name, ports: [port], postPort: port, skipM4: true };
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { ...target, name, ports: [port], postPort: port, behindDevProxy: false };
     } catch {
       // not the worker's port
     }
@@ -129,7 +132,7 @@ export function startFloorAssetsStorage(): Promise<Target & { server: DevServer 
 
 async function floorWith(name: string, config: string, vars: Record<string, string>): Promise<Target & { server: DevServer }> {
   const server = await startDevServer(vars, undefined, config);
-  return { name, ports: [server.port], postPort: server.port, headers: {}, pids: () => [server.process.pid!], stop: server.stop, server };
+  return { name, ports: [server.port], postPort: server.port, behindDevProxy: true, headers: {}, pids: () => [server.process.pid!], stop: server.stop, server };
 }
 
 export async function startNode(): Promise<Target> {
@@ -156,4 +159,55 @@ export async function startRedisPair(): Promise<Target> {
       await stopChild(redis);
     },
   };
+}
+
+/**
+ * Pushpin (Debian's package), the GRIP proxy users pick for this: it holds the streams, and a small
+ * Node origin (bench/peers/pushpin-origin.ts) answers connects with GRIP instructions and turns a
+ * completion into one publish. Completions are posted to the origin, as a backend would.
+ */
+export async function startPushpin(): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'jobcast-pushpin-'));
+  const [httpPort, originPort, base] = [await freePort(), await freePort(), await freePort()];
+  // Pushpin's own TCP ports (publish, zmq, command) are 5560–5563 plus port_offset.
+  const offset = base > 5560 && base + 4 < 65535 ? base - 5560 : 0;
+  const config = readFileSync('/etc/pushpin/pushpin.conf', 'utf8')
+    .replace(/^rundir=.*$/m, `rundir=${dir}`)
+    .replace(/^port_offset=.*$/m, `port_offset=${offset}`)
+    .replace(/^logdir=.*$/m, `logdir=${dir}`)
+    .replace(/^log_level=.*$/m, 'log_level=1')
+    .replace(/^message_rate=.*$/m, 'message_rate=100000')
+    // Debian runs zurl (Pushpin's outgoing HTTP client) as a system service; run a private one.
+    .replace(/^services=.*$/m, 'services=condure,zurl,pushpin-proxy,pushpin-handler')
+    .replace(
+      /^\[proxy\]$/m,
+      '[proxy]\nzurl_out_specs=ipc://{rundir}/{ipc_prefix}zurl-in\nzurl_out_stream_specs=ipc://{rundir}/{ipc_prefix}zurl-in-stream\nzurl_in_specs=ipc://{rundir}/{ipc_prefix}zurl-out',
+    );
+  writeFileSync(join(dir, 'pushpin.conf'), config);
+  const pushpin = spawn('pushpin', ['--config', join(dir, 'pushpin.conf'), '--port', `127.0.0.1:${httpPort}`, '--route', `* 127.0.0.1:${originPort}`], {
+    stdio: 'ignore',
+    detached: true,
+  });
+  const origin = spawn(NODE, [join(ROOT, 'bench/peers/pushpin-origin.ts')], {
+    env: { ...process.env, PORT: String(originPort), HEARTBEAT_MS: String(HEARTBEAT_MS), PUSHPIN_PUBLISH_URL: `http://127.0.0.1:${5561 + offset}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = async () => {
+    await stopChild(origin);
+    try {
+      process.kill(-pushpin.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitHealthy(originPort, origin);
+    await waitHealthy(httpPort, pushpin);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { name: 'pushpin', ports: [httpPort], postPort: originPort, headers: {}, pids: () => [pushpin.pid!, origin.pid!], stop };
 }
