@@ -1,40 +1,20 @@
 // npm run bench:focus: M1 and M3 completions only, jobcast and the floor alternating, for trying a
 // change in a few minutes. Not the published bench (that is `npm run bench`).
-//   --rounds N (default 3)   --only a,b   (baseline: FOCUS_BASELINE=/path/to/other/checkout/wrangler.toml)
+//   --rounds N (default 3)   --only a,b (any target of bench/rounds.ts; `baseline` is FOCUS_BASELINE=/other/checkout/wrangler.toml)
+//   --m4 STREAMS,JOBS (M4 alone at that size)
+import { readFileSync } from 'node:fs';
+import { processTree } from '../test/node/support/dev-server.ts';
 import { ClientPool } from './load/pool.ts';
 import { percentile } from './metrics.ts';
 import { median } from './report.ts';
-import { readFileSync } from 'node:fs';
-import { processTree } from '../test/node/support/dev-server.ts';
-import { direct, startFloor, startFloorAssets, startFloorAssetsStorage, startOurs, startPushpin, treeStats, type Target } from './targets.ts';
+import { inRounds } from './rounds.ts';
+import { treeStats, type Target } from './targets.ts';
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
-const starters: Record<string, () => Promise<Target>> = {
-  jobcast: startOurs,
-  floor: startFloor,
-  'jobcast direct': () => direct(startOurs, 'jobcast direct'),
-  'floor direct': () => direct(startFloor, 'floor direct'),
-  'floor+assets': startFloorAssets,
-  'floor+assets+storage': startFloorAssetsStorage,
-  pushpin: startPushpin,
-  // Another checkout of jobcast (its wrangler.toml), to compare a change with what it replaces.
-  baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
-};
 const names = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['jobcast', 'floor'];
 const M1_ROUNDS = 60;
 const M3_JOBS = 1000;
-
-const bound = setTimeout(() => process.kill(process.pid, 'SIGTERM'), 15 * 60_000);
-const pool = new ClientPool(4);
-let running: Target | null = null;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    pool.stop();
-    await running?.stop();
-    process.exit(130);
-  });
-}
 
 let counter = 0;
 const ids = (n: number) => Array.from({ length: n }, () => `f-${process.pid}-${++counter}`);
@@ -56,7 +36,7 @@ function cpuByProcess(target: Target): Map<string, number> {
   return out;
 }
 
-async function once(target: Target): Promise<{ m1p50: number; completionsPerS: number; cpuMsPerCompletion: number }> {
+async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; completionsPerS: number; cpuMsPerCompletion: number }> {
   const put = (id: string) => pool.send(target, 'PUT', `/jobs/${id}`);
   const complete = (id: string) => pool.send(target, 'POST', `/jobs/${id}/complete`, { moveUrl: `/done?id=${id}` });
   const latencies: number[] = [];
@@ -95,17 +75,17 @@ async function once(target: Target): Promise<{ m1p50: number; completionsPerS: n
 }
 
 /** M4 alone at a chosen size: `--m4 STREAMS,JOBS`. Reports time to open, and every kind of failure apart. */
-async function m4(target: Target, streams: number, jobs: number): Promise<void> {
-  const ids = ids_(jobs);
+async function m4(target: Target, pool: ClientPool, streams: number, jobs: number): Promise<void> {
+  const jobIds = ids(jobs);
   const started = Date.now();
-  await ClientPool.each(ids, 32, async (id) => void (await pool.send(target, 'PUT', `/jobs/${id}`)));
+  await ClientPool.each(jobIds, 32, async (id) => void (await pool.send(target, 'PUT', `/jobs/${id}`)));
   const registered = Date.now();
-  const paths = Array.from({ length: streams }, (_, i) => `/sse/connect/${ids[i % jobs]}`);
+  const paths = Array.from({ length: streams }, (_, i) => `/sse/connect/${jobIds[i % jobs]}`);
   const opened = await pool.open(target, paths, 24, 30_000);
   const stats = treeStats(target.pids());
   let failed = 0;
   const completing = Date.now();
-  await ClientPool.each(ids, 32, async (id) => {
+  await ClientPool.each(jobIds, 32, async (id) => {
     const answer = await pool.send(target, 'POST', `/jobs/${id}/complete`, { moveUrl: '/b' }).catch(() => null);
     if (answer?.status !== 200) failed++;
   });
@@ -118,33 +98,19 @@ async function m4(target: Target, streams: number, jobs: number): Promise<void> 
       `sockets ${stats.sockets}, rss ${Math.round(stats.rssBytes / 2 ** 20)} MiB, complete ${completed - completing} ms (${failed} failed), ${missing} results missing`,
   );
 }
-const ids_ = ids;
 
 const samples: Record<string, Array<Awaited<ReturnType<typeof once>>>> = Object.fromEntries(names.map((n) => [n, []]));
-try {
-  for (let round = 1; round <= rounds; round++) {
-    for (const name of names) {
-      const target = await starters[name]();
-      running = target;
-      try {
-        if (args.includes('--m4')) {
-          const [streams, jobs] = args[args.indexOf('--m4') + 1].split(',').map(Number);
-          await m4(target, streams, jobs);
-          continue;
-        }
-        const sample = await once(target);
-        samples[name].push(sample);
-        console.log(`round ${round} ${name}: ${JSON.stringify(sample)}`);
-      } finally {
-        await target.stop();
-        running = null;
-      }
-    }
+await inRounds(names, rounds, 15 * 60_000, async (target, pool, round) => {
+  if (args.includes('--m4')) {
+    const [streams, jobs] = args[args.indexOf('--m4') + 1].split(',').map(Number);
+    await m4(target, pool, streams, jobs);
+    return;
   }
-} finally {
-  pool.stop();
-  clearTimeout(bound);
-}
+  const sample = await once(target, pool);
+  samples[target.name].push(sample);
+  console.log(`round ${round} ${target.name}: ${JSON.stringify(sample)}`);
+});
+if (args.includes('--m4')) process.exit(0);
 const summary = Object.fromEntries(
   names.map((name) => [
     name,

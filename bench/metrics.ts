@@ -71,6 +71,7 @@ export async function measure(target: Target, pool: ClientPool, scale: Scale, wi
   phase(target, 'M1');
   // M1: notify latency with one subscriber.
   const latencies: number[] = [];
+  let missedInARow = 0;
   for (const id of newIds('m1', scale.m1Rounds)) {
     await register(pool, target, [id]);
     await pool.open(target, [`/sse/connect/${id}`]);
@@ -78,6 +79,9 @@ export async function measure(target: Target, pool: ClientPool, scale: Scale, wi
     const [[, at] = ['', null]] = await pool.awaitResults(1);
     if (at) latencies.push(ms(at - sentAt));
     await pool.closeAll();
+    // A target that delivers nothing is broken, not slow: stop rather than wait out every timeout.
+    missedInARow = at ? 0 : missedInARow + 1;
+    if (missedInARow === 3) throw new Error(`${target.name}: no result in three M1 rounds in a row`);
   }
 
   phase(target, 'M2');

@@ -1,6 +1,7 @@
 // The servers under test, each started on free loopback ports and stopped by the bench itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, processTree, runtimePorts, socketInodes, startDevServer, type DevServer } from '../test/node/support/dev-server.ts';
@@ -162,15 +163,37 @@ export async function startRedisPair(): Promise<Target> {
 }
 
 /**
+ * Pushpin's own TCP ports (zmq in, HTTP publish, zmq sub, command) are 5560–5563 plus `port_offset`.
+ * The offset keeps them below Linux's ephemeral range (32768 and up): a port there may be the local
+ * end of a client connection, even one in TIME_WAIT after a big run, and Pushpin's publish server then
+ * fails to bind without a word (it happened).
+ */
+async function pushpinPortOffset(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const offset = 10_000 + Math.floor(Math.random() * 17_000);
+    const free = await Promise.all([0, 1, 2, 3].map((i) => canListen(5560 + offset + i)));
+    if (free.every(Boolean)) return offset;
+  }
+  throw new Error('pushpin: found no four free ports below the ephemeral range');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
+/**
  * Pushpin (Debian's package), the GRIP proxy users pick for this: it holds the streams, and a small
  * Node origin (bench/peers/pushpin-origin.ts) answers connects with GRIP instructions and turns a
  * completion into one publish. Completions are posted to the origin, as a backend would.
  */
 export async function startPushpin(): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'jobcast-pushpin-'));
-  const [httpPort, originPort, base] = [await freePort(), await freePort(), await freePort()];
-  // Pushpin's own TCP ports (publish, zmq, command) are 5560–5563 plus port_offset.
-  const offset = base > 5560 && base + 4 < 65535 ? base - 5560 : 0;
+  const [httpPort, originPort] = [await freePort(), await freePort()];
+  const offset = await pushpinPortOffset();
   const config = readFileSync('/etc/pushpin/pushpin.conf', 'utf8')
     .replace(/^rundir=.*$/m, `rundir=${dir}`)
     .replace(/^port_offset=.*$/m, `port_offset=${offset}`)

@@ -1,0 +1,73 @@
+// What `npm run bench` and `npm run bench:focus` share: the targets by name, and running each in
+// turn for some rounds with the server always stopped afterwards, on a time bound and on a signal.
+import { ClientPool } from './load/pool.ts';
+import {
+  direct,
+  startFloor,
+  startFloorAssets,
+  startFloorAssetsStorage,
+  startNode,
+  startOurs,
+  startPushpin,
+  startRedisPair,
+  type Target,
+} from './targets.ts';
+
+export const STARTERS: Record<string, () => Promise<Target>> = {
+  jobcast: startOurs,
+  floor: startFloor,
+  'floor+assets': startFloorAssets,
+  'floor+assets+storage': startFloorAssetsStorage,
+  node: startNode,
+  'node+redis': startRedisPair,
+  pushpin: startPushpin,
+  'jobcast direct': () => direct(startOurs, 'jobcast direct'),
+  'floor direct': () => direct(startFloor, 'floor direct'),
+  // Another checkout of jobcast (its wrangler.toml in FOCUS_BASELINE), for an A/B of a change.
+  baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
+};
+
+/**
+ * Starts every named target `rounds` times, one after another, hands it to `each`, and stops it.
+ * Past `boundMs`, or on SIGINT/SIGTERM, the running server is stopped too (wrangler runs in its own
+ * process group, so nothing may be left behind).
+ */
+export async function inRounds(
+  names: string[],
+  rounds: number,
+  boundMs: number,
+  each: (target: Target, pool: ClientPool, round: number) => Promise<void>,
+): Promise<void> {
+  const pool = new ClientPool(4);
+  let running: Target | null = null;
+  const bound = setTimeout(() => {
+    console.error(`bench: over its ${boundMs / 60_000}-minute bound, stopping`);
+    process.kill(process.pid, 'SIGTERM');
+  }, boundMs);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, async () => {
+      pool.stop();
+      await running?.stop();
+      process.exit(130);
+    });
+  }
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      for (const name of names) {
+        const start = STARTERS[name];
+        if (!start) throw new Error(`no such target: ${name} (known: ${Object.keys(STARTERS).join(', ')})`);
+        const target = await start();
+        running = target;
+        try {
+          await each(target, pool, round);
+        } finally {
+          await target.stop();
+          running = null;
+        }
+      }
+    }
+  } finally {
+    pool.stop();
+    clearTimeout(bound);
+  }
+}
