@@ -23,6 +23,8 @@ process.once('SIGTERM', async () => {
 const bound = setTimeout(() => process.kill(process.pid, 'SIGTERM'), (minutes + 3) * 60_000);
 
 const samples: { s: number; rssMiB: number; sockets: number; jobs: number; errors: number }[] = [];
+const settleMs = Math.round(HEARTBEAT_MS * 1.5) + 15_000;
+const socketsBefore = treeStats(target.pids()).sockets;
 const started = Date.now();
 let jobs = 0;
 let errors = 0;
@@ -53,7 +55,9 @@ try {
       console.log(JSON.stringify(sample));
     }
   }
-  await new Promise((r) => setTimeout(r, 20_000));
+  // A departed client is noticed at its next heartbeat, and wrangler's proxy closes idle keep-alive
+  // connections ~15 s after; so wait a heartbeat and a half, plus those 15 s, before counting.
+  await new Promise((r) => setTimeout(r, settleMs));
   const end = treeStats(target.pids());
   samples.push({ s: Math.round((Date.now() - started) / 1000), rssMiB: Math.round(end.rssBytes / 2 ** 20), sockets: end.sockets, jobs, errors });
 } finally {
@@ -67,7 +71,7 @@ const mean = (rows: typeof samples, key: 'rssMiB' | 'sockets') => rows.reduce((s
 let report = `# Soak\n\n${new Date().toISOString()}: \`npm run soak -- --minutes ${minutes}\` against \`wrangler dev\` (heartbeat ${HEARTBEAT_MS} ms). `;
 report += `Each cycle registers ${CYCLE_JOBS} jobs, opens 2 streams per job, sends progress and a completion to half of them, and drops the other half's clients.\n\n`;
 report += `${jobs} jobs, ${errors} errors. Memory of the whole wrangler tree: first quarter ${mean(first, 'rssMiB').toFixed(0)} MiB, last quarter ${mean(last, 'rssMiB').toFixed(0)} MiB. `;
-report += `Sockets: first quarter ${mean(first, 'sockets').toFixed(0)}, last quarter ${mean(last, 'sockets').toFixed(0)}; 20 s after the load: ${samples.at(-1)!.sockets}.\n\n`;
+report += `Sockets: before the load ${socketsBefore}, first quarter ${mean(first, 'sockets').toFixed(0)}, last quarter ${mean(last, 'sockets').toFixed(0)}; ${settleMs / 1000} s after the load: ${samples.at(-1)!.sockets}.\n\n`;
 report += `| seconds | memory (MiB) | sockets | jobs so far | errors |\n|---:|---:|---:|---:|---:|\n`;
 for (const row of samples) report += `| ${row.s} | ${row.rssMiB} | ${row.sockets} | ${row.jobs} | ${row.errors} |\n`;
 writeFileSync('SOAK.md', report);
