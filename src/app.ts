@@ -13,6 +13,7 @@ import type { Terminal } from './job-state';
 import { logError, logInBatch } from './log';
 import { isAllowedRedirect } from './redirect';
 import { CompleteBody, FailBody, ProgressBody, RegisterBody } from './schemas';
+import { STATIC_FILES, staticRedirect, staticResponse } from './static';
 
 type Ctx = Context<AppEnv>;
 type Handler = (c: Ctx) => Promise<Response> | Response;
@@ -56,6 +57,18 @@ app.all(
     },
   }),
 );
+
+// The demo pages and the browser client (src/static.ts), after every API route.
+app.all('*', (c) => {
+  const file = STATIC_FILES.get(c.req.path);
+  if (file) {
+    const serve: Handler = (c) => staticResponse(file, c.req.raw);
+    return methods({ GET: serve, HEAD: serve })(c);
+  }
+  const page = staticRedirect(c.req.path);
+  if (page) return c.redirect(page + new URL(c.req.url).search, 307);
+  return errorResponse('not_found', 'No such route. See docs/api.md for the routes jobcast serves.');
+});
 
 app.notFound(() => errorResponse('not_found', 'No such route. See docs/api.md for the routes jobcast serves.'));
 

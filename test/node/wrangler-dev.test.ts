@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { socketCounts, startDevServer, type DevServer } from './support/dev-server';
 import { runOriginalPage } from './support/original-page';
@@ -40,6 +41,24 @@ describe('wrangler dev with no configuration', () => {
     await sleep(200);
     expect(server.output()).toContain('local development accepts the documented dev token');
     expect(server.output()).not.toContain(TOKEN);
+  });
+});
+
+describe('static files under wrangler dev', () => {
+  it('are the files in public/, byte for byte, as wrangler bundles them', async () => {
+    for (const [path, file] of [
+      ['/', 'index.html'],
+      ['/done', 'done.html'],
+      ['/examples/original', 'examples/original.html'],
+      ['/jobcast.js', 'jobcast.js'],
+      ['/demo.js', 'demo.js'],
+      ['/done.js', 'done.js'],
+      ['/styles.css', 'styles.css'],
+    ]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(await response.text(), path).toBe(readFileSync(new URL(`../../public/${file}`, import.meta.url), 'utf8'));
+    }
   });
 });
 

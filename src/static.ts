@@ -1,0 +1,72 @@
+/**
+ * The demo pages and the browser client, bundled into the worker and served by it.
+ *
+ * They are not Cloudflare static assets on purpose: with an `[assets]` directory every request, the
+ * API's included, passes Cloudflare's asset router before the worker runs, and that hop measured as
+ * about a tenth of completion throughput and half a millisecond of notify latency under
+ * `wrangler dev` (BENCHMARKS.md). Seven small files do not need an asset pipeline; each answer
+ * carries a content hash as ETag and is revalidated, as Cloudflare's asset handling does.
+ */
+import demoJs from '../public/demo.js?raw';
+import doneHtml from '../public/done.html?raw';
+import doneJs from '../public/done.js?raw';
+import originalHtml from '../public/examples/original.html?raw';
+import indexHtml from '../public/index.html?raw';
+import jobcastJs from '../public/jobcast.js?raw';
+import stylesCss from '../public/styles.css?raw';
+
+export interface StaticFile {
+  body: string;
+  contentType: string;
+  etag: string;
+}
+
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
+
+function file(body: string, contentType: string): StaticFile {
+  return { body, contentType, etag: `"${fnv1a(body)}"` };
+}
+
+/** By URL path. Pages are served without `.html`; the `.html` path redirects there (see `staticRedirect`). */
+export const STATIC_FILES: ReadonlyMap<string, StaticFile> = new Map([
+  ['/', file(indexHtml, HTML)],
+  ['/done', file(doneHtml, HTML)],
+  ['/examples/original', file(originalHtml, HTML)],
+  ['/demo.js', file(demoJs, JS)],
+  ['/done.js', file(doneJs, JS)],
+  ['/jobcast.js', file(jobcastJs, JS)],
+  ['/styles.css', file(stylesCss, CSS)],
+]);
+
+/** Where a `.html` or `/index` URL of a page moves to, or null. */
+export function staticRedirect(pathname: string): string | null {
+  const page = pathname.replace(/(?:\/index)?\.html$|\/index$/, '') || '/';
+  return page !== pathname && STATIC_FILES.has(page) && STATIC_FILES.get(page)!.contentType === HTML ? page : null;
+}
+
+/** `GET`/`HEAD` of a static file: 200 with the body, or 304 when `If-None-Match` names its ETag. */
+export function staticResponse(file: StaticFile, request: Request): Response {
+  const headers = {
+    'Content-Type': file.contentType,
+    ETag: file.etag,
+    // Revalidate every time (cheap: a 304), so a deploy is seen at once.
+    'Cache-Control': 'public, max-age=0, must-revalidate',
+  };
+  const ifNoneMatch = request.headers.get('If-None-Match');
+  if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  return new Response(request.method === 'HEAD' ? null : file.body, { headers });
+}
+
+/** 32-bit FNV-1a over UTF-16 code units, as hex: a stable content tag, not a security hash. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
