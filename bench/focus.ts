@@ -1,7 +1,7 @@
 // npm run bench:focus: M1 and M3 completions only, jobcast and the floor alternating, for trying a
 // change in a few minutes. Not the published bench (that is `npm run bench`).
 //   --rounds N (default 3)   --only a,b (any target of bench/rounds.ts; `baseline` is FOCUS_BASELINE=/other/checkout/wrangler.toml)
-//   --m4 STREAMS,JOBS (M4 alone at that size)
+//   --m4 STREAMS,JOBS (M4 alone at that size)   FOCUS_GAP_MS=N: wait N ms between the stream opening and the completion
 import { readFileSync } from 'node:fs';
 import { processTree } from '../test/node/support/dev-server.ts';
 import { ClientPool } from './load/pool.ts';
@@ -15,6 +15,8 @@ const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
 const names = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['jobcast', 'floor'];
 const M1_ROUNDS = 60;
 const M3_JOBS = 1000;
+// Diagnostic: a pause between the stream opening and the completion (FOCUS_GAP_MS; 0 as in the bench).
+const GAP_MS = Number(process.env.FOCUS_GAP_MS ?? 0);
 
 let counter = 0;
 const ids = (n: number) => Array.from({ length: n }, () => `f-${process.pid}-${++counter}`);
@@ -43,6 +45,7 @@ async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; 
   for (const [i, id] of ids(M1_ROUNDS + 5).entries()) {
     await put(id);
     await pool.open(target, [`/sse/connect/${id}`]);
+    if (GAP_MS > 0) await new Promise((r) => setTimeout(r, GAP_MS));
     const { sentAt } = await complete(id);
     const [[, at] = ['', null]] = await pool.awaitResults(1);
     if (at && i >= 5) latencies.push(ms(at - sentAt));

@@ -126,6 +126,11 @@ export function startFloorAssets(): Promise<Target & { server: DevServer }> {
   return floorWith('floor+assets', 'bench/floor/wrangler.assets.toml', {});
 }
 
+/** The floor plus only the durable write (no assets): the two additions taken apart. */
+export function startFloorStorage(): Promise<Target & { server: DevServer }> {
+  return floorWith('floor+storage', 'bench/floor/wrangler.toml', { PERSIST: 'true' });
+}
+
 /** ... and a durable write of the result before it is sent, as jobcast promises. */
 export function startFloorAssetsStorage(): Promise<Target & { server: DevServer }> {
   return floorWith('floor+assets+storage', 'bench/floor/wrangler.assets.toml', { PERSIST: 'true' });
