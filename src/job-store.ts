@@ -26,7 +26,13 @@ export class JobStore {
 
   saveJob(job: JobRecord): void {
     this.#ensureSchema();
-    this.storage.sql.exec('INSERT OR REPLACE INTO job (id, record) VALUES (?, ?)', job.id, JSON.stringify(job));
+    // An upsert changes the existing row in place; REPLACE would delete and re-insert it and its
+    // primary-key index entry on every progress and completion.
+    this.storage.sql.exec(
+      'INSERT INTO job (id, record) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record',
+      job.id,
+      JSON.stringify(job),
+    );
   }
 
   /** Stores a progress event and the record it produced together, dropping events older than `keepAfter`. */
