@@ -6,8 +6,8 @@ import { openApiDocument } from './openapi';
 import { mintSubscribeToken, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
-import { ApiError, errorResponse } from './errors';
-import { JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub, type Outcome, type Published } from './job-object';
+import { ApiError, errorResponse, JOB_REFUSALS } from './errors';
+import { DELIVERED_HEADER, JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub } from './job-object';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
 import { logError, logInBatch } from './log';
@@ -158,13 +158,21 @@ function jobObject(c: Ctx, id: string): JobStub {
   return c.env.JOBS.get(c.env.JOBS.idFromName(id)) as unknown as JobStub;
 }
 
-async function callJob(c: Ctx, id: string, path: '/progress' | '/finish', body: unknown): Promise<Outcome<Published>> {
+/**
+ * A backend call on the job's object. Its answer is already the contract's (body, status, error); the
+ * worker only takes the delivered count off it for the log line.
+ */
+async function callJob(c: Ctx, id: string, path: '/progress' | '/finish', body: unknown): Promise<Response> {
   const response = await jobObject(c, id).fetch(`https://job.internal${path}`, {
     method: 'POST',
     headers: { [JOB_ID_HEADER]: id },
     body: JSON.stringify(body),
   });
-  return response.json<Outcome<Published>>();
+  const delivered = response.headers.get(DELIVERED_HEADER);
+  if (delivered === null) return response;
+  c.set('delivered', Number(delivered));
+  // Read through here, not streamed on: the object's call ends now, whether or not the caller reads.
+  return new Response(await response.arrayBuffer(), { status: response.status, headers: { 'Content-Type': 'application/json' } });
 }
 
 function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
@@ -176,17 +184,8 @@ function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
   }
 }
 
-function published(c: Ctx, outcome: Outcome<Published>, status: 200 | 202): Response {
-  if (!outcome.ok) throw notFoundOrFinished(outcome.error);
-  c.set('delivered', outcome.delivered);
-  const { ok: _ok, ...body } = outcome;
-  return c.json(body, status);
-}
-
-function notFoundOrFinished(error: 'job_not_found' | 'job_finished'): ApiError {
-  return error === 'job_not_found'
-    ? new ApiError('job_not_found', 'No such job: register it first with PUT /jobs/:id.')
-    : new ApiError('job_finished', 'The job has already finished with a different result.');
+function notFoundOrFinished(error: keyof typeof JOB_REFUSALS): ApiError {
+  return new ApiError(error, JOB_REFUSALS[error]);
 }
 
 async function connect(c: Ctx): Promise<Response> {
@@ -227,7 +226,7 @@ async function register(c: Ctx): Promise<Response> {
 async function progress(c: Ctx): Promise<Response> {
   const id = jobId(c);
   const body = await readJsonBody(c.req.raw, ProgressBody);
-  return published(c, await callJob(c, id, '/progress', body), 202);
+  return callJob(c, id, '/progress', body);
 }
 
 async function finish(c: Ctx, status: Terminal['status']): Promise<Response> {
@@ -235,7 +234,7 @@ async function finish(c: Ctx, status: Terminal['status']): Promise<Response> {
   const body = await readJsonBody(c.req.raw, status === 'result' ? CompleteBody : FailBody);
   checkRedirect(c, body.moveUrl);
   const terminal: Terminal = { status, ...body };
-  return published(c, await callJob(c, id, '/finish', terminal), 200);
+  return callJob(c, id, '/finish', terminal);
 }
 
 async function remove(c: Ctx): Promise<Response> {

@@ -4,14 +4,10 @@ import { logInfo } from './log';
 
 const encoder = new TextEncoder();
 
-/** Equal-time comparison: both sides are hashed first, so neither length nor content leaks. */
-export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const [hashA, hashB] = await Promise.all([
-    crypto.subtle.digest('SHA-256', encoder.encode(a)),
-    crypto.subtle.digest('SHA-256', encoder.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(hashA, hashB);
-}
+const sha256 = (text: string) => crypto.subtle.digest('SHA-256', encoder.encode(text));
+
+/** The configured tokens' hashes, made once per configuration rather than on every call. */
+const tokenHashes = new WeakMap<Config, ArrayBuffer[]>();
 
 export function bearerToken(request: Request): string | null {
   const header = request.headers.get('Authorization');
@@ -19,12 +15,23 @@ export function bearerToken(request: Request): string | null {
   return match ? match[1] : null;
 }
 
+/**
+ * Equal-time check against every configured token: both sides are compared as SHA-256 hashes, so
+ * neither the length nor the content of a token shows in the timing, and every candidate is compared,
+ * so neither does the position of a match.
+ */
 export async function isApiToken(token: string | null, config: Config): Promise<boolean> {
   if (token === null) return false;
+  let candidates = tokenHashes.get(config);
+  if (!candidates) {
+    // Kept as values, not as a promise: a promise made in one request is not awaited in another.
+    candidates = await Promise.all(config.apiTokens.map(sha256));
+    tokenHashes.set(config, candidates);
+  }
+  const presented = await sha256(token);
   let found = false;
-  for (const candidate of config.apiTokens) {
-    // Every candidate is compared, so the position of a match does not show in the timing.
-    if (await constantTimeEqual(token, candidate)) found = true;
+  for (const candidate of candidates) {
+    if (crypto.subtle.timingSafeEqual(presented, candidate)) found = true;
   }
   return found;
 }

@@ -38,3 +38,9 @@ export class ApiError extends Error {
     super(message);
   }
 }
+
+/** The job object's two refusals, worded once for every route that meets them. */
+export const JOB_REFUSALS = {
+  job_not_found: 'No such job: register it first with PUT /jobs/:id.',
+  job_finished: 'The job has already finished with a different result.',
+} as const;

@@ -77,6 +77,9 @@ describe('POST /jobs/:id/complete and /fail', () => {
     const stream = await connect(id);
     const response = await complete(id, { moveUrl: '/done?id=42', data: { invoice: 'A-1' } });
     expect(response.status).toBe(200);
+    expect(response.headers.get('Content-Type')).toBe('application/json');
+    // The object's delivered count for the log stays between the object and the worker.
+    expect([...response.headers.keys()].filter((name) => name.startsWith('x-jobcast'))).toEqual([]);
     expect(await json(response)).toEqual({ eventId: 1, delivered: 1 });
     await stream.rest();
   });
