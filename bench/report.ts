@@ -36,13 +36,13 @@ export function markdown(medians: Medians, runs: number, command: string, extra:
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
   let out = `# Benchmarks\n\nMeasured ${new Date().toISOString()} on ${machine}.\n`;
   out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another, on loopback. M4 here: ${m4}.\n\n`;
-  out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ floor+assets+storage | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|\n`;
+  out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ floor+storage | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|\n`;
   for (const { key, label, unit, target } of METRICS) {
     const row = names.map((name) => `${fmt(medians[name][key])}${unit && Number.isFinite(medians[name][key]) ? ` ${unit}` : ''}`);
     const ours = medians.jobcast?.[key];
     const vsFloor = ratio(ours, medians.floor?.[key]);
     const vsNode = ratio(ours, medians.node?.[key]);
-    const vsDurable = ratio(ours, medians['floor+assets+storage']?.[key]);
+    const vsDurable = ratio(ours, medians['floor+storage']?.[key]);
     const goal = target === undefined ? '' : `${METRICS.find((m) => m.key === key)!.better === 'lower' ? '≤' : '≥'} ${target}`;
     out += `| ${label} | ${row.join(' | ')} | ${fmt(vsFloor)} | ${goal} | ${fmt(vsDurable)} | ${fmt(vsNode)} |\n`;
   }
@@ -59,7 +59,7 @@ export async function chart(medians: Medians, path: string): Promise<boolean> {
   }
   const peers = [
     { key: 'floor', label: 'floor', color: '#3b5bdb' },
-    { key: 'floor+assets+storage', label: 'floor+assets+storage', color: '#2f9e44' },
+    { key: 'floor+storage', label: 'floor+storage', color: '#2f9e44' },
     { key: 'node', label: 'node', color: '#f08c00' },
   ];
   const rows = METRICS.filter((m) => m.target !== undefined).map((m) => ({
