@@ -131,6 +131,11 @@ export function startFloorStorage(): Promise<Target & { server: DevServer }> {
   return floorWith('floor+storage', 'bench/floor/wrangler.toml', { PERSIST: 'true' });
 }
 
+/** The floor plus the durable write through the synchronous key-value API instead of a SQL statement. */
+export function startFloorKv(): Promise<Target & { server: DevServer }> {
+  return floorWith('floor+kv', 'bench/floor/wrangler.toml', { PERSIST: 'kv' });
+}
+
 /** ... and a durable write of the result before it is sent, as jobcast promises. */
 export function startFloorAssetsStorage(): Promise<Target & { server: DevServer }> {
   return floorWith('floor+assets+storage', 'bench/floor/wrangler.assets.toml', { PERSIST: 'true' });

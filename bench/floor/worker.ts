@@ -2,7 +2,10 @@ import { DurableObject } from 'cloudflare:workers';
 
 interface Env {
   FLOOR: DurableObjectNamespace;
-  /** "true": write the result to SQLite and wait until it is durable before sending it (floor + storage). */
+  /**
+   * "true": write the result to a SQLite table and wait until it is durable before sending it (floor +
+   * storage); "kv": the same through the synchronous key-value API (same database, no SQL statement).
+   */
   PERSIST?: string;
 }
 
@@ -21,7 +24,10 @@ export class FloorObject extends DurableObject<Env> {
       return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
     }
     const { moveUrl } = (await request.json()) as { moveUrl: string };
-    if (this.env.PERSIST === 'true') {
+    if (this.env.PERSIST === 'kv') {
+      this.ctx.storage.kv.put('result', moveUrl);
+      await this.ctx.storage.sync();
+    } else if (this.env.PERSIST === 'true') {
       this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS result (id INTEGER PRIMARY KEY, move_url TEXT)');
       this.ctx.storage.sql.exec('INSERT OR REPLACE INTO result VALUES (1, ?)', moveUrl);
       await this.ctx.storage.sync();
