@@ -85,7 +85,7 @@ export class JobObject extends DurableObject<Env> {
     const jobId = request.headers.get(JOB_ID_HEADER) ?? '';
     if (request.method === 'POST') {
       const path = new URL(request.url).pathname;
-      if (path === '/finish') return answer(await this.finish(jobId, await request.json<Terminal>()), 200);
+      if (path === '/finish') return answer(this.finish(jobId, await request.json<Terminal>()), 200);
       if (path === '/progress') {
         const { progress, message } = await request.json<{ progress: number; message?: string }>();
         return answer(this.progress(jobId, progress, message), 202);
@@ -155,7 +155,7 @@ export class JobObject extends DurableObject<Env> {
   }
 
   /** Completes or fails the job, creating it finished if it was never registered. */
-  async finish(jobId: string, terminal: Terminal): Promise<Outcome<Published>> {
+  finish(jobId: string, terminal: Terminal): Outcome<Published> {
     const key = terminalKey(terminal);
     const now = Date.now();
     let job = this.#current(jobId);
@@ -181,8 +181,9 @@ export class JobObject extends DurableObject<Env> {
     // A registered job's alarm is already due by the new expiry (see #nextAlarm); one made by this
     // call has none yet.
     if (!registered) void this.ctx.storage.setAlarm(next.expiresAt);
-    // Persist before announce: nobody sees the result until it is durable.
-    await this.ctx.storage.sync();
+    // Persist before announce: the write above and these stream writes share one turn, and the
+    // output gate holds the stream bytes (and this call's answer) until the write is durable; if it
+    // fails, the object is reset and nobody sees the result (see SubscriberSet, test/output-gate.test.ts).
     const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now());
     this.#subscribers.closeAll();
     this.#flushDropLog();
