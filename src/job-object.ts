@@ -85,10 +85,10 @@ export class JobObject extends DurableObject<Env> {
     const jobId = request.headers.get(JOB_ID_HEADER) ?? '';
     if (request.method === 'POST') {
       const path = new URL(request.url).pathname;
-      if (path === '/finish') return answer(this.finish(jobId, await request.json<Terminal>()), 200);
+      if (path === '/finish') return answer(await this.finish(jobId, await request.json<Terminal>()), 200);
       if (path === '/progress') {
         const { progress, message } = await request.json<{ progress: number; message?: string }>();
-        return answer(this.progress(jobId, progress, message), 202);
+        return answer(await this.progress(jobId, progress, message), 202);
       }
       return errorResponse('not_found', `No such call: POST ${path}`);
     }
@@ -141,7 +141,7 @@ export class JobObject extends DurableObject<Env> {
     return { created: true, job };
   }
 
-  progress(jobId: string, progress: number, message: string | undefined): Outcome<Published> {
+  async progress(jobId: string, progress: number, message: string | undefined): Promise<Outcome<Published>> {
     const job = this.#current(jobId);
     if (!job) return { ok: false, error: 'job_not_found' };
     if (job.status !== 'pending') return { ok: false, error: 'job_finished' };
@@ -149,13 +149,11 @@ export class JobObject extends DurableObject<Env> {
     const next: JobRecord = { ...job, progress, message, lastEventId: event.id };
     this.#store.appendProgress(next, event, event.id - EVENT_HISTORY);
     this.#remember(next, event);
-    const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now());
-    this.#flushDropLog();
-    return { ok: true, eventId: event.id, delivered };
+    return this.#announce(event, false);
   }
 
   /** Completes or fails the job, creating it finished if it was never registered. */
-  finish(jobId: string, terminal: Terminal): Outcome<Published> {
+  async finish(jobId: string, terminal: Terminal): Promise<Outcome<Published>> {
     const key = terminalKey(terminal);
     const now = Date.now();
     let job = this.#current(jobId);
@@ -181,11 +179,21 @@ export class JobObject extends DurableObject<Env> {
     // A registered job's alarm is already due by the new expiry (see #nextAlarm); one made by this
     // call has none yet.
     if (!registered) void this.ctx.storage.setAlarm(next.expiresAt);
-    // Persist before announce: the write above and these stream writes share one turn, and the
-    // output gate holds the stream bytes (and this call's answer) until the write is durable; if it
-    // fails, the object is reset and nobody sees the result (see SubscriberSet, test/output-gate.test.ts).
-    const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now());
-    this.#subscribers.closeAll();
+    return this.#announce(event, true);
+  }
+
+  /**
+   * Persist before announce: sends `event`, already written and remembered, to the open streams once
+   * the write is durable. A stream's bytes are not held by the output gate (a JavaScript stream's
+   * `enqueue` is not gated; test/output-gate.test.ts), so the wait is ours. If the write fails, the
+   * object is reset and nobody sees the event. Streams opened during the wait got the event in their
+   * replay already, so only those opened before are written to.
+   */
+  async #announce(event: StoredEvent, last: boolean): Promise<Outcome<Published>> {
+    const mark = this.#subscribers.mark;
+    await this.ctx.storage.sync();
+    const delivered = this.#subscribers.broadcast(encoder.encode(frame(event)), Date.now(), mark);
+    if (last) this.#subscribers.closeAll();
     this.#flushDropLog();
     return { ok: true, eventId: event.id, delivered };
   }

@@ -1,28 +1,17 @@
 /**
  * Who is listening to one job: open, write, broadcast, close. A subscriber whose stream was cancelled
- * or whose write fails is dropped at once, and one that falls more than `maxBufferedBytes` behind is
+ * or whose write throws is dropped at once, and one that falls more than `maxBufferedBytes` behind is
  * ended, so a departed or stalled client holds no entry, timer or buffer.
  *
- * Workers reveal a departed client only through a write (the response pump notices the closed socket
- * when it next has bytes to send, and cancels the stream), so callers keep writing heartbeats.
- *
- * The object writes each stream through the writable side of an `IdentityTransformStream`. That kind
- * of stream is the runtime's own, and the runtime holds every write to it behind the Durable Object's
- * output gate: bytes written in the same turn as a storage write leave only once that write is
- * durable, and never if it fails (workerd `src/workerd/api/streams/internal.c++`: each queued write
- * carries `waitForOutputLocksIfNecessary()`; a JavaScript stream's `enqueue()` has no such wait). So
- * "persist before announce" needs no `await` between the write and the broadcast, and covers progress
- * events as well as results; `test/output-gate.test.ts` proves the ordering against the runtime.
- *
- * The response body is a thin JavaScript stream that pulls from the identity stream's readable side:
- * the runtime tells only a JavaScript stream's `cancel` that the pump has given up on a client (the
- * writable side of an identity stream would learn it on some later write), and that is the moment
- * a departure must be counted.
+ * Workers reveal a departed client only through a failed write or a cancelled stream (the response
+ * pump notices the closed socket when it next has bytes to send), so callers keep writing heartbeats.
  */
 export type DropReason = 'departed' | 'overflow';
 
 interface Subscriber {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Open order: subscribers with a lower number were opened earlier. */
+  seq: number;
   openedAt: number;
   lastWriteAt: number;
 }
@@ -41,6 +30,7 @@ export class SubscriberSet {
   readonly #byLastWrite = new Set<Subscriber>();
   /** Insertion order is open order: the first entry is the oldest. */
   readonly #byOpened = new Set<Subscriber>();
+  #opened = 0;
 
   constructor(
     private readonly maxBufferedBytes: number,
@@ -51,48 +41,68 @@ export class SubscriberSet {
     return this.#byOpened.size;
   }
 
-  /** A response stream that starts with `first` and stays open for later writes. */
-  open(now: number, first: Uint8Array): ReadableStream<Uint8Array> {
-    const { readable, writable } = new IdentityTransformStream({ highWaterMark: this.maxBufferedBytes });
-    const subscriber: Subscriber = { writer: writable.getWriter(), openedAt: now, lastWriteAt: now };
-    const source = readable.getReader();
-    const body = new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          const { done, value } = await source.read();
-          if (done) controller.close();
-          else controller.enqueue(value);
-        },
-        cancel: (reason) => {
-          this.#drop(subscriber, 'departed');
-          return source.cancel(reason);
-        },
-      },
-      // Nothing is buffered here: bytes wait on the gated side until the response pump asks.
-      { highWaterMark: 0 },
-    );
-    this.#byLastWrite.add(subscriber);
-    this.#byOpened.add(subscriber);
-    this.#write(subscriber, first);
-    return body;
+  /** A mark for `broadcast`: the streams opened before this moment. */
+  get mark(): number {
+    return this.#opened;
   }
 
-  /** Writes the same bytes to every open stream; returns how many took them. */
-  broadcast(chunk: Uint8Array, now: number): number {
+  /** A response stream that starts with `first` and stays open for later writes. */
+  open(now: number, first: Uint8Array): ReadableStream<Uint8Array> {
+    let subscriber: Subscriber | undefined;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          subscriber = { controller, seq: this.#opened++, openedAt: now, lastWriteAt: now };
+          controller.enqueue(first);
+        },
+        cancel: () => {
+          if (subscriber) this.#drop(subscriber, 'departed');
+        },
+      },
+      { highWaterMark: this.maxBufferedBytes, size: (chunk) => chunk.byteLength },
+    );
+    if (!subscriber) throw new Error('ReadableStream did not run start() synchronously');
+    this.#byLastWrite.add(subscriber);
+    this.#byOpened.add(subscriber);
+    return stream;
+  }
+
+  /**
+   * Writes the same bytes to every open stream opened before `mark` (all of them by default): a
+   * stream opened later already got these bytes in its replay. Returns how many took them.
+   */
+  broadcast(chunk: Uint8Array, now: number, mark = Infinity): number {
     let delivered = 0;
+    let skipped = false;
     for (const subscriber of this.#byOpened) {
+      if (subscriber.seq >= mark) {
+        skipped = true;
+        break;
+      }
       if (this.#write(subscriber, chunk)) {
         subscriber.lastWriteAt = now;
         delivered++;
       }
     }
-    // Every survivor now has the same lastWriteAt, so #byLastWrite is still in order.
+    if (!skipped) return delivered; // every survivor has the same lastWriteAt: still in order
+    // Those written to are now the most recently written: move them behind the ones skipped.
+    for (const subscriber of this.#byOpened) {
+      if (subscriber.seq >= mark) break;
+      this.#byLastWrite.delete(subscriber);
+      this.#byLastWrite.add(subscriber);
+    }
     return delivered;
   }
 
   /** Ends every stream cleanly, after what was already written. */
   closeAll(): void {
-    for (const subscriber of this.#byOpened) void subscriber.writer.close().catch(() => {});
+    for (const subscriber of this.#byOpened) {
+      try {
+        subscriber.controller.close();
+      } catch {
+        // Already cancelled by the client: nothing left to end.
+      }
+    }
     this.#byOpened.clear();
     this.#byLastWrite.clear();
   }
@@ -107,13 +117,12 @@ export class SubscriberSet {
     for (const subscriber of this.#byOpened) {
       if (subscriber.openedAt + maxAgeMs > now + slackMs) break;
       this.#remove(subscriber);
-      if (subscriber.writer.desiredSize === null) {
-        // Its client is known to be gone: nothing left to end.
+      try {
+        subscriber.controller.close();
+        ended++;
+      } catch {
         this.onDrop('departed');
-        continue;
       }
-      void subscriber.writer.close().catch(() => {});
-      ended++;
     }
     let pinged = 0;
     const due: Subscriber[] = [];
@@ -139,16 +148,14 @@ export class SubscriberSet {
   }
 
   #write(subscriber: Subscriber, chunk: Uint8Array): boolean {
-    const { writer } = subscriber;
-    // null: the stream has errored (aborted, or its reader is gone).
-    if (writer.desiredSize === null) {
+    try {
+      subscriber.controller.enqueue(chunk);
+    } catch {
       this.#drop(subscriber, 'departed');
       return false;
     }
-    // A failed write means the stream is gone; `cancel` above has counted it, or does so now.
-    writer.write(chunk).catch(() => this.#drop(subscriber, 'departed'));
-    if ((writer.desiredSize ?? 0) < 0) {
-      void writer.abort(new Error('subscriber fell too far behind')).catch(() => {});
+    if ((subscriber.controller.desiredSize ?? 0) < 0) {
+      subscriber.controller.error(new Error('subscriber fell too far behind'));
       this.#drop(subscriber, 'overflow');
       return false;
     }

@@ -4,18 +4,17 @@ import { describe, expect, it } from 'vitest';
 import type { JobObject } from '../src/job-object';
 import { JOB_ID_HEADER } from '../src/job-object';
 import type { SseFrame } from './support/sse-client';
-import { call, connect, newJobId, register } from './support/http';
+import { call, connect, newJobId, register, sleep } from './support/http';
 
 /**
- * Persist before announce, proved against the runtime rather than assumed. The object writes an event
- * to storage and to the open streams in one turn, without awaiting the commit, and relies on the
- * runtime's output gate to hold the stream bytes until the write is durable (see src/subscribers.ts).
+ * Persist before announce, against the runtime. A Durable Object's output gate holds its answers until
+ * its writes are durable, but not bytes enqueued on a JavaScript stream that is already open, so the
+ * object waits for the write itself before it sends an event to its streams.
  *
- * 1. Ordering: inside the object, a reader of a subscriber's stream must not get the event's bytes
- *    before `storage.sync()` (the commit) has resolved. This is what the kind of stream decides: with
- *    a JavaScript ReadableStream, which the object used before, the read resolves first and this fails.
- * 2. A commit that fails (a deferred foreign-key violation is only checked at COMMIT, and resets the
- *    object) must leave no trace: no stream sees the event and the job does not have it.
+ * The write is made to fail: a deferred foreign-key violation is only checked at COMMIT, which then
+ * resets the object. Then (1) not even a reader inside the object, which gets enqueued bytes at once,
+ * may see the event (it did, for progress, before the object waited for its write), and (2) a client's
+ * stream does not see it and the job does not have it afterwards.
  */
 
 function stubFor(id: string) {
@@ -53,25 +52,25 @@ async function eventsUntilGone(reader: Awaited<ReturnType<typeof connect>>, time
 
 describe('output gate: stream bytes leave only once the write behind them is durable', () => {
   for (const [name, run] of calls) {
-    it(`a ${name} event is readable from the stream only after its write is durable`, async () => {
+    it(`a ${name} event whose write fails at commit is not even readable inside the object`, async () => {
       const id = newJobId();
       await register(id);
-      const order = await runInDurableObject(stubFor(id), async (instance: JobObject, state) => {
+      // Filled from inside the object; the test shares its isolate, so this survives the reset.
+      const seen: string[] = [];
+      const attempt = runInDurableObject(stubFor(id), async (instance: JobObject, state) => {
         const response = await instance.fetch(new Request('http://job/connect', { headers: { [JOB_ID_HEADER]: id } }));
         const reader = response.body!.getReader();
-        expect(decoder.decode((await reader.read()).value)).toContain('event: connect');
-        const seen: string[] = [];
-        run(instance, id);
-        const read = reader.read().then(({ value }) => {
-          expect(decoder.decode(value)).toContain(`event: ${name}`);
-          seen.push('stream');
-        });
-        const durable = state.storage.sync().then(() => seen.push('durable'));
-        await Promise.all([read, durable]);
-        await reader.cancel();
-        return seen;
+        seen.push(decoder.decode((await reader.read()).value));
+        // One turn: the commit of this turn's writes, the call's included, will fail.
+        breakTheCommit(state.storage.sql);
+        const call = Promise.resolve(run(instance, id));
+        void reader.read().then(({ value }) => seen.push(decoder.decode(value)), () => {});
+        await call;
       });
-      expect(order).toEqual(['durable', 'stream']);
+      await expect(attempt).rejects.toThrow(/FOREIGN KEY/);
+      await sleep(50);
+      expect(seen.join('')).toContain('event: connect');
+      expect(seen.join('')).not.toContain(`event: ${name}`);
     });
 
     it(`a ${name} event whose commit fails never reaches a stream, and the job does not have it`, async () => {
@@ -96,4 +95,26 @@ describe('output gate: stream bytes leave only once the write behind them is dur
       await again.cancel();
     });
   }
+
+  it('sends a progress event once to a stream opened while its write was being made durable', async () => {
+    const id = newJobId();
+    await register(id);
+    const frames = await runInDurableObject(stubFor(id), async (instance: JobObject) => {
+      const call = instance.progress(id, 0.5, 'once');
+      // Opened before the write is durable: its replay already carries the event.
+      const response = await instance.fetch(new Request('http://job/connect', { headers: { [JOB_ID_HEADER]: id } }));
+      expect(await call).toMatchObject({ ok: true, eventId: 1, delivered: 0 });
+      const reader = response.body!.getReader();
+      let text = '';
+      const deadline = Date.now() + 300;
+      while (Date.now() < deadline) {
+        const chunk = await Promise.race([reader.read(), sleep(deadline - Date.now()).then(() => null)]);
+        if (!chunk || chunk.done) break;
+        text += decoder.decode(chunk.value);
+      }
+      await reader.cancel();
+      return text;
+    });
+    expect(frames.match(/event: progress/g)).toHaveLength(1);
+  });
 });
