@@ -1,6 +1,6 @@
-// npm run bench:focus: M1 and M3 completions only, jobcast and the floor alternating, for trying a
+// npm run bench:focus: M1, M2 and M3 completions only, jobcast and the floor alternating, for trying a
 // change in a few minutes. Not the published bench (that is `npm run bench`).
-//   --rounds N (default 3)   --only a,b (any target of bench/rounds.ts; `baseline` is FOCUS_BASELINE=/other/checkout/wrangler.toml)
+//   --rounds N (default 3)   --only a,b (any target of bench/rounds.ts; `baseline` is FOCUS_BASELINE=/other/checkout/wrangler.toml, `baseline2` FOCUS_BASELINE2)
 //   --m4 STREAMS,JOBS (M4 alone at that size)   FOCUS_GAP_MS=N: wait N ms between the stream opening and the completion
 import { readFileSync } from 'node:fs';
 import { processTree } from '../test/node/support/dev-server.ts';
@@ -14,6 +14,7 @@ const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
 const names = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['jobcast', 'floor'];
 const M1_ROUNDS = 60;
+const M2_STREAMS = 1000;
 const M3_JOBS = 1000;
 // Diagnostic: a pause between the stream opening and the completion (FOCUS_GAP_MS; 0 as in the bench).
 const GAP_MS = Number(process.env.FOCUS_GAP_MS ?? 0);
@@ -38,7 +39,7 @@ function cpuByProcess(target: Target): Map<string, number> {
   return out;
 }
 
-async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; completionsPerS: number; cpuMsPerCompletion: number }> {
+async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; m2p99: number; completionsPerS: number; cpuMsPerCompletion: number }> {
   const put = (id: string) => pool.send(target, 'PUT', `/jobs/${id}`);
   const complete = (id: string) => pool.send(target, 'POST', `/jobs/${id}/complete`, { moveUrl: `/done?id=${id}` });
   const latencies: number[] = [];
@@ -51,6 +52,14 @@ async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; 
     if (at && i >= 5) latencies.push(ms(at - sentAt));
     await pool.closeAll();
   }
+  // M2: one job, 1,000 streams, p99 of the last receipt after the completion was sent.
+  const [m2] = ids(1);
+  await put(m2);
+  await pool.open(target, Array.from({ length: M2_STREAMS }, () => `/sse/connect/${m2}`));
+  const { sentAt: m2Sent } = await complete(m2);
+  const m2Receipts = (await pool.awaitResults(M2_STREAMS)).flatMap(([, at]) => (at ? [ms(at - m2Sent)] : []));
+  await pool.closeAll();
+
   const m3 = ids(M3_JOBS);
   await ClientPool.each(m3, 32, async (id) => void (await put(id)));
   await pool.open(target, m3.map((id) => `/sse/connect/${id}`));
@@ -74,7 +83,7 @@ async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; 
   await pool.awaitResults(M3_JOBS);
   await pool.closeAll();
   if (failed) console.log(`  ${target.name}: ${failed} completions failed`);
-  return { m1p50: percentile(latencies, 0.5), completionsPerS: M3_JOBS / (elapsed / 1000), cpuMsPerCompletion: cpu / M3_JOBS };
+  return { m1p50: percentile(latencies, 0.5), m2p99: percentile(m2Receipts, 0.99), completionsPerS: M3_JOBS / (elapsed / 1000), cpuMsPerCompletion: cpu / M3_JOBS };
 }
 
 /** M4 alone at a chosen size: `--m4 STREAMS,JOBS`. Reports time to open, and every kind of failure apart. */
@@ -119,6 +128,7 @@ const summary = Object.fromEntries(
     name,
     {
       m1p50: median(samples[name].map((s) => s.m1p50)),
+      m2p99: median(samples[name].map((s) => s.m2p99)),
       completionsPerS: median(samples[name].map((s) => s.completionsPerS)),
       cpuMsPerCompletion: median(samples[name].map((s) => s.cpuMsPerCompletion)),
     },
@@ -127,7 +137,7 @@ const summary = Object.fromEntries(
 console.table(summary);
 if (summary.jobcast && summary.floor) {
   console.log(
-    `jobcast ÷ floor: M1 p50 ${(summary.jobcast.m1p50 / summary.floor.m1p50).toFixed(2)}, completions/s ${(summary.jobcast.completionsPerS / summary.floor.completionsPerS).toFixed(2)}, CPU per completion ${(summary.jobcast.cpuMsPerCompletion / summary.floor.cpuMsPerCompletion).toFixed(2)}`,
+    `jobcast ÷ floor: M1 p50 ${(summary.jobcast.m1p50 / summary.floor.m1p50).toFixed(2)}, M2 p99 ${(summary.jobcast.m2p99 / summary.floor.m2p99).toFixed(2)}, completions/s ${(summary.jobcast.completionsPerS / summary.floor.completionsPerS).toFixed(2)}, CPU per completion ${(summary.jobcast.cpuMsPerCompletion / summary.floor.cpuMsPerCompletion).toFixed(2)}`,
   );
 }
 process.exit(0);

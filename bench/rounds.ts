@@ -29,6 +29,8 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
   'floor direct': () => direct(startFloor, 'floor direct'),
   // Another checkout of jobcast (its wrangler.toml in FOCUS_BASELINE), for an A/B of a change.
   baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
+  // A second one (FOCUS_BASELINE2), to weigh two candidate changes against each other in one run.
+  baseline2: () => startOurs({ config: process.env.FOCUS_BASELINE2 ?? '', name: 'baseline2' }),
 };
 
 /**
