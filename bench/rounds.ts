@@ -62,7 +62,7 @@ export async function inRounds(
       for (const name of names) {
         const start = STARTERS[name];
         if (!start) throw new Error(`no such target: ${name} (known: ${Object.keys(STARTERS).join(', ')})`);
-        const target = await start();
+        const target = await startOnceMore(name, start);
         running = target;
         try {
           await each(target, pool, round);
@@ -75,5 +75,19 @@ export async function inRounds(
   } finally {
     pool.stop();
     clearTimeout(bound);
+  }
+}
+
+/**
+ * Starts a target, and once more after a pause if that fails: a peer that does not come up once (it
+ * happened to Pushpin in one round of a full run) should not throw away the rounds already measured.
+ */
+async function startOnceMore<T>(name: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    console.error(`bench: ${name} did not start (${String(error)}); trying once more in 10 s`);
+    await new Promise((r) => setTimeout(r, 10_000));
+    return start();
   }
 }
