@@ -1,7 +1,8 @@
 // npm run bench:profile: a V8 CPU profile of the worker and its objects under `wrangler dev` while
 // 1,000 jobs complete, summed by function. Tells where our JavaScript spends its time.
+// `-- --floor-storage` profiles the floor with its durable write instead, to set the two side by side.
 import { ClientPool } from './load/pool.ts';
-import { startOurs } from './targets.ts';
+import { startFloorStorage, startOurs } from './targets.ts';
 import { freePort } from '../test/node/support/dev-server.ts';
 
 interface ProfileNode {
@@ -10,7 +11,7 @@ interface ProfileNode {
 }
 
 const inspectorPort = await freePort();
-const target = await startOurs({ inspectorPort });
+const target = process.argv.includes('--floor-storage') ? await startFloorStorage(inspectorPort) : await startOurs({ inspectorPort });
 const pool = new ClientPool(4);
 const bound = setTimeout(() => process.kill(process.pid, 'SIGTERM'), 5 * 60_000);
 process.once('SIGTERM', async () => {

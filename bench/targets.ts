@@ -127,8 +127,8 @@ export function startFloorAssets(): Promise<Target & { server: DevServer }> {
 }
 
 /** The floor plus only the durable write (no assets): the two additions taken apart. */
-export function startFloorStorage(): Promise<Target & { server: DevServer }> {
-  return floorWith('floor+storage', 'bench/floor/wrangler.toml', { PERSIST: 'true' });
+export function startFloorStorage(inspectorPort?: number): Promise<Target & { server: DevServer }> {
+  return floorWith('floor+storage', 'bench/floor/wrangler.toml', { PERSIST: 'true' }, inspectorPort);
 }
 
 /** The floor plus the durable write through the synchronous key-value API instead of a SQL statement. */
@@ -141,8 +141,8 @@ export function startFloorAssetsStorage(): Promise<Target & { server: DevServer 
   return floorWith('floor+assets+storage', 'bench/floor/wrangler.assets.toml', { PERSIST: 'true' });
 }
 
-async function floorWith(name: string, config: string, vars: Record<string, string>): Promise<Target & { server: DevServer }> {
-  const server = await startDevServer(vars, undefined, config);
+async function floorWith(name: string, config: string, vars: Record<string, string>, inspectorPort?: number): Promise<Target & { server: DevServer }> {
+  const server = await startDevServer(vars, undefined, config, inspectorPort);
   return { name, ports: [server.port], postPort: server.port, behindDevProxy: true, headers: {}, pids: () => [server.process.pid!], stop: server.stop, server };
 }
 
