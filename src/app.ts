@@ -7,7 +7,7 @@ import { mintSubscribeToken, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
 import { ApiError, errorResponse, JOB_REFUSALS } from './errors';
-import { DELIVERED_HEADER, JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub } from './job-object';
+import { ANSWER_HEADER, JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub, type Published } from './job-object';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
 import { logError, logInBatch } from './log';
@@ -159,8 +159,10 @@ function jobObject(c: Ctx, id: string): JobStub {
 }
 
 /**
- * A backend call on the job's object. Its answer is already the contract's (body, status, error); the
- * worker only takes the delivered count off it for the log line.
+ * A backend call on the job's object. The object answers with no body: the contract's answer rides in
+ * an internal header, so the call is over as soon as its head arrives (no body to pump across the hop
+ * and read back; measured in BENCHMARKS.md). The worker takes the delivered count off it for the log.
+ * The object's refusals (404/409) come as ordinary error responses and are passed on as they are.
  */
 async function callJob(c: Ctx, id: string, path: '/progress' | '/finish', body: unknown): Promise<Response> {
   const response = await jobObject(c, id).fetch(`https://job.internal${path}`, {
@@ -168,11 +170,10 @@ async function callJob(c: Ctx, id: string, path: '/progress' | '/finish', body: 
     headers: { [JOB_ID_HEADER]: id },
     body: JSON.stringify(body),
   });
-  const delivered = response.headers.get(DELIVERED_HEADER);
-  if (delivered === null) return response;
-  c.set('delivered', Number(delivered));
-  // Read through here, not streamed on: the object's call ends now, whether or not the caller reads.
-  return new Response(await response.arrayBuffer(), { status: response.status, headers: { 'Content-Type': 'application/json' } });
+  const answer = response.headers.get(ANSWER_HEADER);
+  if (answer === null) return response;
+  c.set('delivered', (JSON.parse(answer) as Published).delivered);
+  return new Response(answer, { status: response.status, headers: { 'Content-Type': 'application/json' } });
 }
 
 function checkRedirect(c: Ctx, moveUrl: string | undefined): void {

@@ -23,8 +23,11 @@ import { JobStore } from './job-store';
 
 export const JOB_ID_HEADER = 'x-jobcast-job-id';
 export const LAST_EVENT_ID_HEADER = 'x-jobcast-last-event-id';
-/** On the object's answer to a backend call: how many streams took the event, for the worker's log. */
-export const DELIVERED_HEADER = 'x-jobcast-delivered';
+/**
+ * The object's answer to a backend call, as the contract's JSON body; the response itself has no body
+ * (see `callJob` in app.ts). Never passed on to the caller.
+ */
+export const ANSWER_HEADER = 'x-jobcast-answer';
 
 /** A slow reader may fall this far behind before its stream is ended. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -79,7 +82,7 @@ export class JobObject extends DurableObject<Env> {
    * The stream (`GET /connect`) and the hot backend calls (`POST /progress`, `POST /finish`, bodies
    * already checked by the worker). These come over fetch rather than RPC because that measured about
    * 0.6 ms less per call under wrangler dev (see BENCHMARKS.md); the RPC methods below stay for the rest.
-   * The answer to a backend call is already the contract's answer, so the worker passes it on as is.
+   * The answer to a backend call is the contract's answer, in ANSWER_HEADER, with no body.
    */
   override async fetch(request: Request): Promise<Response> {
     const jobId = request.headers.get(JOB_ID_HEADER) ?? '';
@@ -312,11 +315,11 @@ export class JobObject extends DurableObject<Env> {
   }
 }
 
-/** The contract's answer to progress/complete/fail, with the delivered count for the worker's log. */
+/** The contract's answer to progress/complete/fail, in ANSWER_HEADER (always ASCII: numbers and `true`). */
 function answer(outcome: Outcome<Published>, status: 200 | 202): Response {
   if (!outcome.ok) return errorResponse(outcome.error, JOB_REFUSALS[outcome.error]);
   const { ok: _ok, ...body } = outcome;
-  return Response.json(body, { status, headers: { [DELIVERED_HEADER]: String(body.delivered) } });
+  return new Response(null, { status, headers: { [ANSWER_HEADER]: JSON.stringify(body) } });
 }
 
 function frame(event: StoredEvent): string {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { backend, call, complete, connect, fail, json, newJobId, progress, register } from './support/http';
+import { describe, expect, it, vi } from 'vitest';
+import { backend, call, complete, connect, fail, json, newJobId, progress, register, sleep } from './support/http';
 
 describe('PUT /jobs/:id registers a job', () => {
   it('answers 201 with urls and an expiry the first time, 200 with the same job after', async () => {
@@ -82,6 +82,27 @@ describe('POST /jobs/:id/complete and /fail', () => {
     expect([...response.headers.keys()].filter((name) => name.startsWith('x-jobcast'))).toEqual([]);
     expect(await json(response)).toEqual({ eventId: 1, delivered: 1 });
     await stream.rest();
+  });
+
+  it('logs the call with the delivered count the object reported, once per call', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      const id = newJobId();
+      await register(id);
+      const streams = [await connect(id), await connect(id)];
+      expect(await json(await complete(id, { moveUrl: '/b' }))).toEqual({ eventId: 1, delivered: 2 });
+      await Promise.all(streams.map((stream) => stream.rest()));
+      await sleep(120);
+      const records = lines
+        .map((line) => JSON.parse(line) as { msg: string; records?: Array<Record<string, unknown>> } & Record<string, unknown>)
+        .filter((entry) => entry.msg === 'backend call')
+        .flatMap((entry) => entry.records ?? [entry])
+        .filter((record) => record.job === id && record.route === 'complete');
+      expect(records).toEqual([expect.objectContaining({ status: 200, delivered: 2 })]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('keeps a completion that arrives before the job was registered', async () => {
