@@ -27,7 +27,32 @@ export async function readJsonBody<S extends z.ZodType>(request: Request, schema
 }
 
 async function readLimitedText(request: Request): Promise<string> {
-  if (!request.body) return '';
+  const bytes = await readLimitedBytes(request);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError('invalid_body', 'The request body is not valid UTF-8.');
+  }
+}
+
+function tooLarge(): ApiError {
+  return new ApiError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+}
+
+async function readLimitedBytes(request: Request): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
+  const declared = request.headers.get('Content-Length');
+  if (declared !== null && /^\d{1,9}$/.test(declared)) {
+    if (Number(declared) > MAX_BODY_BYTES) {
+      await request.body.cancel();
+      throw tooLarge();
+    }
+    // An HTTP request's body is framed by its Content-Length, so this reads at most what was declared;
+    // one native read instead of a JavaScript loop (the backend's hot path, see BENCHMARKS.md).
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+    return bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -37,7 +62,7 @@ async function readLimitedText(request: Request): Promise<string> {
     total += value.byteLength;
     if (total > MAX_BODY_BYTES) {
       await reader.cancel();
-      throw new ApiError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      throw tooLarge();
     }
     chunks.push(value);
   }
@@ -47,9 +72,5 @@ async function readLimitedText(request: Request): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new ApiError('invalid_body', 'The request body is not valid UTF-8.');
-  }
+  return bytes;
 }
