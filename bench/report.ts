@@ -49,6 +49,32 @@ export function markdown(medians: Medians, runs: number, command: string, extra:
   return out + extra;
 }
 
+/**
+ * jobcast ÷ floor (and floor+storage ÷ floor) on each targeted metric, round by round, next to the
+ * median the table reports: how far the rounds spread on this machine, and in how many a target is met.
+ */
+export function perRound(samples: Record<string, Sample[]>): string {
+  const ours = samples.jobcast ?? [];
+  const floor = samples.floor ?? [];
+  const durable = samples['floor+storage'] ?? [];
+  const rounds = Math.min(ours.length, floor.length);
+  if (rounds === 0) return '';
+  const targeted = METRICS.filter((m) => m.target !== undefined);
+  let out = `\nRatios round by round (each round ran every target once, one after another):\n\n`;
+  out += `| ratio | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} | target | rounds that meet it |\n`;
+  out += `|---|${Array.from({ length: rounds }, () => '---:').join('|')}|---:|---:|\n`;
+  for (const { key, label, better, target } of targeted) {
+    const values = Array.from({ length: rounds }, (_, i) => ratio(ours[i][key] as number, floor[i][key] as number));
+    const met = values.filter((v) => (better === 'lower' ? v <= target! : v >= target!)).length;
+    out += `| jobcast ÷ floor: ${label} | ${values.map(fmt).join(' | ')} | ${better === 'lower' ? '≤' : '≥'} ${target} | ${met} of ${rounds} |\n`;
+    if (durable.length >= rounds && (key === 'm1p50' || key === 'm3CompletionsPerS')) {
+      const own = Array.from({ length: rounds }, (_, i) => ratio(durable[i][key] as number, floor[i][key] as number));
+      out += `| floor+storage ÷ floor: ${label} | ${own.map(fmt).join(' | ')} | | |\n`;
+    }
+  }
+  return out;
+}
+
 /** The ratios jobcast ÷ floor and jobcast ÷ node as a bar chart, rendered by headless Chromium. */
 export async function chart(medians: Medians, path: string): Promise<boolean> {
   let chromium;

@@ -27,6 +27,7 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
   pushpin: startPushpin,
   'jobcast direct': () => direct(startOurs, 'jobcast direct'),
   'floor direct': () => direct(startFloor, 'floor direct'),
+  'floor+storage direct': () => direct(startFloorStorage, 'floor+storage direct'),
   // Another checkout of jobcast (its wrangler.toml in FOCUS_BASELINE), for an A/B of a change.
   baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
   // A second one (FOCUS_BASELINE2), to weigh two candidate changes against each other in one run.

@@ -4,7 +4,7 @@
 //   --only a,b (target names)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { measure, type Sample, type Scale } from './metrics.ts';
-import { chart, markdown, median, METRICS, type Medians } from './report.ts';
+import { chart, markdown, median, METRICS, perRound, type Medians } from './report.ts';
 import { inRounds, STARTERS } from './rounds.ts';
 
 const args = process.argv.slice(2);
@@ -30,7 +30,8 @@ const medians: Medians = Object.fromEntries(
 const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const charted = await chart(medians, 'docs/benchmarks.png');
 const loadCpu = names.map((n) => `${n}: ${Math.round(medians[n].loadCpuMs)} ms`).join(', ');
-let extra = `\nLoad generator CPU (4 client processes plus the orchestrator's poster), median per run: ${loadCpu}.\n`;
+let extra = perRound(samples);
+extra += `\nLoad generator CPU (4 client processes plus the orchestrator's poster), median per run: ${loadCpu}.\n`;
 extra += charted ? '\n![ratios](docs/benchmarks.png)\n' : '\n(No chart: Chromium was not found.)\n';
 const analysis = readFileSync(new URL('./analysis.md', import.meta.url), 'utf8');
 const size = ([streams, over, jobs]: number[]) => `${streams} streams over ${over} jobs, then ${jobs} jobs with one stream each`;
