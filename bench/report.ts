@@ -29,6 +29,8 @@ export function median(values: number[]): number {
 
 const fmt = (value: number) =>
   !Number.isFinite(value) ? 'n/a' : Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+/** Three decimals, so that a ratio shown next to its target is never rounded onto the other side. */
+const fmt3 = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : 'n/a');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
 
 export function markdown(medians: Medians, runs: number, command: string, extra: string, m4: string): string {
@@ -66,10 +68,10 @@ export function perRound(samples: Record<string, Sample[]>): string {
   for (const { key, label, better, target } of targeted) {
     const values = Array.from({ length: rounds }, (_, i) => ratio(ours[i][key] as number, floor[i][key] as number));
     const met = values.filter((v) => (better === 'lower' ? v <= target! : v >= target!)).length;
-    out += `| jobcast ÷ floor: ${label} | ${values.map(fmt).join(' | ')} | ${better === 'lower' ? '≤' : '≥'} ${target} | ${met} of ${rounds} |\n`;
+    out += `| jobcast ÷ floor: ${label} | ${values.map(fmt3).join(' | ')} | ${better === 'lower' ? '≤' : '≥'} ${target} | ${met} of ${rounds} |\n`;
     if (durable.length >= rounds && (key === 'm1p50' || key === 'm3CompletionsPerS')) {
       const own = Array.from({ length: rounds }, (_, i) => ratio(durable[i][key] as number, floor[i][key] as number));
-      out += `| floor+storage ÷ floor: ${label} | ${own.map(fmt).join(' | ')} | | |\n`;
+      out += `| floor+storage ÷ floor: ${label} | ${own.map(fmt3).join(' | ')} | | |\n`;
     }
   }
   return out;
