@@ -39,7 +39,10 @@ function cpuByProcess(target: Target): Map<string, number> {
   return out;
 }
 
-async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; m2p99: number; completionsPerS: number; cpuMsPerCompletion: number }> {
+async function once(
+  target: Target,
+  pool: ClientPool,
+): Promise<{ m1p50: number; m2p99: number; connectsPerS: number; cpuMsPerConnect: number; completionsPerS: number; cpuMsPerCompletion: number }> {
   const put = (id: string) => pool.send(target, 'PUT', `/jobs/${id}`);
   const complete = (id: string) => pool.send(target, 'POST', `/jobs/${id}/complete`, { moveUrl: `/done?id=${id}` });
   const latencies: number[] = [];
@@ -62,7 +65,9 @@ async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; 
 
   const m3 = ids(M3_JOBS);
   await ClientPool.each(m3, 32, async (id) => void (await put(id)));
-  await pool.open(target, m3.map((id) => `/sse/connect/${id}`));
+  const cpuBeforeConnects = treeStats(target.pids()).cpuMs;
+  const opened = await pool.open(target, m3.map((id) => `/sse/connect/${id}`));
+  const cpuMsPerConnect = (treeStats(target.pids()).cpuMs - cpuBeforeConnects) / M3_JOBS;
   if (process.env.FOCUS_MARK) {
     // For an outside profiler (perf): say when the completion window starts and ends.
     console.log('completions: start');
@@ -83,7 +88,14 @@ async function once(target: Target, pool: ClientPool): Promise<{ m1p50: number; 
   await pool.awaitResults(M3_JOBS);
   await pool.closeAll();
   if (failed) console.log(`  ${target.name}: ${failed} completions failed`);
-  return { m1p50: percentile(latencies, 0.5), m2p99: percentile(m2Receipts, 0.99), completionsPerS: M3_JOBS / (elapsed / 1000), cpuMsPerCompletion: cpu / M3_JOBS };
+  return {
+    m1p50: percentile(latencies, 0.5),
+    m2p99: percentile(m2Receipts, 0.99),
+    connectsPerS: M3_JOBS / (opened.ms / 1000),
+    cpuMsPerConnect,
+    completionsPerS: M3_JOBS / (elapsed / 1000),
+    cpuMsPerCompletion: cpu / M3_JOBS,
+  };
 }
 
 /** M4 alone at a chosen size: `--m4 STREAMS,JOBS`. Reports time to open, and every kind of failure apart. */
@@ -129,6 +141,8 @@ const summary = Object.fromEntries(
     {
       m1p50: median(samples[name].map((s) => s.m1p50)),
       m2p99: median(samples[name].map((s) => s.m2p99)),
+      connectsPerS: median(samples[name].map((s) => s.connectsPerS)),
+      cpuMsPerConnect: median(samples[name].map((s) => s.cpuMsPerConnect)),
       completionsPerS: median(samples[name].map((s) => s.completionsPerS)),
       cpuMsPerCompletion: median(samples[name].map((s) => s.cpuMsPerCompletion)),
     },

@@ -37,7 +37,7 @@ export function markdown(medians: Medians, runs: number, command: string, extra:
   const names = Object.keys(medians);
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
   let out = `# Benchmarks\n\nMeasured ${new Date().toISOString()} on ${machine}.\n`;
-  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another, on loopback. M4 here: ${m4}.\n\n`;
+  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another (each round starting one target further on), on loopback. M4 here: ${m4}.\n\n`;
   out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ floor+storage | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|\n`;
   for (const { key, label, unit, target } of METRICS) {
     const row = names.map((name) => `${fmt(medians[name][key])}${unit && Number.isFinite(medians[name][key]) ? ` ${unit}` : ''}`);
@@ -62,7 +62,7 @@ export function perRound(samples: Record<string, Sample[]>): string {
   const rounds = Math.min(ours.length, floor.length);
   if (rounds === 0) return '';
   const targeted = METRICS.filter((m) => m.target !== undefined);
-  let out = `\nRatios round by round (each round ran every target once, one after another):\n\n`;
+  let out = `\nRatios round by round (each round ran every target once, one after another, starting one target further on than the round before):\n\n`;
   out += `| ratio | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} | target | rounds that meet it |\n`;
   out += `|---|${Array.from({ length: rounds }, () => '---:').join('|')}|---:|---:|\n`;
   for (const { key, label, better, target } of targeted) {

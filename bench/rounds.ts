@@ -8,6 +8,9 @@ import {
   startFloorAssetsStorage,
   startFloorStorage,
   startFloorKv,
+  startFloorOwnRequest,
+  startFloorObjectAtRegister,
+  startFloorStorageRowAtRegister,
   startNode,
   startOurs,
   startPushpin,
@@ -22,6 +25,9 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
   'floor+assets+storage': startFloorAssetsStorage,
   'floor+storage': startFloorStorage,
   'floor+kv': startFloorKv,
+  'floor (own request)': startFloorOwnRequest,
+  'floor (object at register)': startFloorObjectAtRegister,
+  'floor+storage (row at register)': startFloorStorageRowAtRegister,
   node: startNode,
   'node+redis': startRedisPair,
   pushpin: startPushpin,
@@ -35,7 +41,8 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
 };
 
 /**
- * Starts every named target `rounds` times, one after another, hands it to `each`, and stops it.
+ * Starts every named target `rounds` times, one after another (each round in a rotated order), hands it
+ * to `each`, and stops it.
  * Past `boundMs`, or on SIGINT/SIGTERM, the running server is stopped too (wrangler runs in its own
  * process group, so nothing may be left behind).
  */
@@ -60,7 +67,10 @@ export async function inRounds(
   }
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const name of names) {
+      // Each round starts one target further on, so no target always runs first or last (the
+      // machine drifts within a round as well as between rounds).
+      const order = names.map((_, i) => names[(i + round - 1) % names.length]);
+      for (const name of order) {
         const start = STARTERS[name];
         if (!start) throw new Error(`no such target: ${name} (known: ${Object.keys(STARTERS).join(', ')})`);
         const target = await startOnceMore(name, start);

@@ -136,6 +136,21 @@ export function startFloorKv(): Promise<Target & { server: DevServer }> {
   return floorWith('floor+kv', 'bench/floor/wrangler.toml', { PERSIST: 'kv' });
 }
 
+/** The floor whose worker sends its object a request of its own rather than the incoming one. */
+export function startFloorOwnRequest(): Promise<Target & { server: DevServer }> {
+  return floorWith('floor (own request)', 'bench/floor/wrangler.toml', { FORWARD: 'own' });
+}
+
+/** The floor whose register reaches the object (making it), as jobcast's does; the floor's connect makes it otherwise. */
+export function startFloorObjectAtRegister(): Promise<Target & { server: DevServer }> {
+  return floorWith('floor (object at register)', 'bench/floor/wrangler.toml', { REGISTER: 'object' });
+}
+
+/** floor+storage whose register makes the object, its table and a pending row, as jobcast's does. */
+export function startFloorStorageRowAtRegister(): Promise<Target & { server: DevServer }> {
+  return floorWith('floor+storage (row at register)', 'bench/floor/wrangler.toml', { PERSIST: 'true', REGISTER: 'object' });
+}
+
 /** ... and a durable write of the result before it is sent, as jobcast promises. */
 export function startFloorAssetsStorage(): Promise<Target & { server: DevServer }> {
   return floorWith('floor+assets+storage', 'bench/floor/wrangler.assets.toml', { PERSIST: 'true' });

@@ -7,6 +7,17 @@ interface Env {
    * storage); "kv": the same through the synchronous key-value API (same database, no SQL statement).
    */
   PERSIST?: string;
+  /**
+   * "own": the worker sends the object a request of its own (the URL, and the body for a POST) instead
+   * of handing it the incoming request, as jobcast's worker does. A diagnostic of the floor itself.
+   */
+  FORWARD?: string;
+  /**
+   * "object": registering a job reaches its object, which makes the object (and, with PERSIST, its
+   * table and a pending row, durably) as jobcast's register does; otherwise the worker answers it
+   * alone and the object is first made by the stream's connect. A diagnostic of the floor itself.
+   */
+  REGISTER?: string;
 }
 
 const encoder = new TextEncoder();
@@ -14,8 +25,15 @@ const CONNECT = encoder.encode('retry: 1000\nevent: connect\ndata: {"status":"co
 
 export class FloorObject extends DurableObject<Env> {
   streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  tableReady = false;
 
   override async fetch(request: Request): Promise<Response> {
+    if (request.method === 'PUT') {
+      if (this.env.PERSIST === 'kv') this.ctx.storage.kv.put('result', '');
+      else if (this.env.PERSIST === 'true') this.write('');
+      if (this.env.PERSIST) await this.ctx.storage.sync();
+      return Response.json({ created: true }, { status: 201 });
+    }
     if (request.method === 'GET') {
       let controller!: ReadableStreamDefaultController<Uint8Array>;
       const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
@@ -28,8 +46,7 @@ export class FloorObject extends DurableObject<Env> {
       this.ctx.storage.kv.put('result', moveUrl);
       await this.ctx.storage.sync();
     } else if (this.env.PERSIST === 'true') {
-      this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS result (id INTEGER PRIMARY KEY, move_url TEXT)');
-      this.ctx.storage.sql.exec('INSERT OR REPLACE INTO result VALUES (1, ?)', moveUrl);
+      this.write(moveUrl);
       await this.ctx.storage.sync();
     }
     const frame = encoder.encode(`id: 1\nevent: result\ndata: ${JSON.stringify({ status: 'result', moveUrl })}\n\n`);
@@ -46,6 +63,13 @@ export class FloorObject extends DurableObject<Env> {
     this.streams.clear();
     return Response.json({ eventId: 1, delivered });
   }
+
+  /** One row; the table is made by the object's first write (register's, with REGISTER=object). */
+  write(moveUrl: string): void {
+    if (!this.tableReady) this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS result (id INTEGER PRIMARY KEY, move_url TEXT)');
+    this.tableReady = true;
+    this.ctx.storage.sql.exec('INSERT OR REPLACE INTO result VALUES (1, ?)', moveUrl);
+  }
 }
 
 export default {
@@ -54,7 +78,10 @@ export default {
     if (url.pathname === '/healthz') return Response.json({ ok: true });
     const match = /^\/(?:sse\/connect|jobs)\/([^/]+)(\/complete)?$/.exec(url.pathname);
     if (!match) return new Response('not found', { status: 404 });
-    if (request.method === 'PUT') return Response.json({ id: match[1] }, { status: 201 });
-    return env.FLOOR.get(env.FLOOR.idFromName(match[1])).fetch(request);
+    if (request.method === 'PUT' && env.REGISTER !== 'object') return Response.json({ id: match[1] }, { status: 201 });
+    const stub = env.FLOOR.get(env.FLOOR.idFromName(match[1]));
+    if (env.FORWARD !== 'own') return stub.fetch(request);
+    const body = request.method === 'POST' ? await request.arrayBuffer() : undefined;
+    return stub.fetch(`https://floor.internal${url.pathname}`, { method: request.method, body });
   },
 };
