@@ -39,14 +39,22 @@ app.all('/openapi.json', methods({ GET: (c) => c.json(openApiDocument) }));
 app.use('/sse/connect/*', browserCors);
 app.use('/jobs/*', browserCors);
 
-app.all('/sse/connect/:id{.*}', methods({ GET: connect }));
-app.all('/jobs/:id{.+}/progress', methods({ POST: backend('progress', progress) }));
-app.all('/jobs/:id{.+}/complete', methods({ POST: backend('complete', (c) => finish(c, 'result')) }));
-app.all('/jobs/:id{.+}/fail', methods({ POST: backend('fail', (c) => finish(c, 'failed')) }));
-app.all(
-  '/jobs/:id{.*}',
-  methods({ GET: status, PUT: backend('register', register), DELETE: backend('delete', remove) }),
-);
+// The job id is taken from the path here rather than by route patterns: a pattern that lets an id
+// hold a "/" (so that one gets a clear invalid_job_id, not a 404) makes Hono fall back from its
+// RegExpRouter to a trie walked on every request, the backend's hot path included.
+const JOB_ACTIONS: Record<string, Handler> = {
+  progress: methods({ POST: backend('progress', progress) }),
+  complete: methods({ POST: backend('complete', (c) => finish(c, 'result')) }),
+  fail: methods({ POST: backend('fail', (c) => finish(c, 'failed')) }),
+  '': methods({ GET: status, PUT: backend('register', register), DELETE: backend('delete', remove) }),
+};
+// `/jobs/{id}/{action}` with a non-empty id, else `/jobs/{id}` (an id may be empty or hold "/" here).
+const JOB_PATH = /^\/jobs\/(?:(.+?)\/(progress|complete|fail)|(.*))$/;
+const CONNECT_PATH = /^\/sse\/connect\/(.*)$/;
+const connectRoute = methods({ GET: connect });
+
+app.all('/sse/connect/*', (c) => routeJob(c, CONNECT_PATH.exec(c.req.path), () => connectRoute, (match) => match[1]));
+app.all('/jobs/*', (c) => routeJob(c, JOB_PATH.exec(c.req.path), (match) => JOB_ACTIONS[match[2] ?? ''], (match) => match[1] ?? match[3]));
 
 app.all(
   '/demo/jobs',
@@ -90,6 +98,30 @@ async function browserCors(c: Ctx, next: () => Promise<void>): Promise<Response 
   for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
 }
 
+/**
+ * A job route: the id is what the path holds in its place, percent-decoded as Hono decodes a route
+ * parameter, and checked later by `jobId`. The bare prefix (`/jobs`, `/sse/connect`) is no route.
+ */
+function routeJob(
+  c: Ctx,
+  match: RegExpExecArray | null,
+  handler: (match: RegExpExecArray) => Handler,
+  id: (match: RegExpExecArray) => string,
+): Response | Promise<Response> {
+  if (!match) return errorResponse('not_found', 'No such route. See docs/api.md for the routes jobcast serves.');
+  c.set('jobId', decodeParam(id(match)));
+  return handler(match)(c);
+}
+
+function decodeParam(raw: string): string {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw; // malformed escapes: kept as they are, and refused as an invalid id
+  }
+}
+
 function methods(handlers: Partial<Record<string, Handler>>): Handler {
   const allow = Object.keys(handlers).join(', ');
   return (c) => {
@@ -107,13 +139,13 @@ function backend(route: string, handler: Handler): Handler {
     const started = Date.now();
     let response: Response;
     try {
-      await requireApiToken(c.req.raw, c.get('config'));
+      requireApiToken(c.req.raw, c.get('config'));
       response = await handler(c);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       response = errorResponse(error.code, error.message, error.headers);
     }
-    const fields = { route, job: c.req.param('id') ?? null, status: response.status, ms: Date.now() - started, delivered: c.get('delivered') };
+    const fields = { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered: c.get('delivered') };
     const flush = logInBatch('backend call', fields);
     if (flush) keepAlive(c, flush);
     return response;
@@ -130,7 +162,7 @@ function keepAlive(c: Ctx, work: Promise<void>): void {
 }
 
 function jobId(c: Ctx): string {
-  const id = c.req.param('id') ?? '';
+  const id = c.get('jobId') ?? '';
   if (!isValidJobId(id)) {
     throw new ApiError('invalid_job_id', 'Job ids are 1 to 128 characters of A-Z, a-z, 0-9, ".", "_" and "-" (not "." or "..").');
   }
@@ -148,7 +180,7 @@ async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): P
   const token = c.req.query('token') ?? bearer;
   const nowSeconds = Math.floor(Date.now() / 1000);
   if (token && (await verifySubscribeToken(config.signingKey, id, token, nowSeconds))) return;
-  if (acceptApiToken && (await isApiToken(bearer, config))) return;
+  if (acceptApiToken && isApiToken(bearer, config)) return;
   throw new ApiError('invalid_token', 'This job needs a valid subscribe token: use the subscribeUrl or statusUrl that registering the job returned.', {
     'WWW-Authenticate': 'Bearer realm="jobcast"',
   });

@@ -37,7 +37,7 @@ export interface Config {
 }
 
 /** Hono's typing of the worker: its bindings, and what middleware leaves for the handlers. */
-export type AppEnv = { Bindings: Env; Variables: { config: Config; delivered?: number } };
+export type AppEnv = { Bindings: Env; Variables: { config: Config; jobId?: string; delivered?: number } };
 
 export const DEV_API_TOKEN = 'dev-api-token';
 

@@ -22,6 +22,17 @@ describe('PUT /jobs/:id registers a job', () => {
     expect(await json(again)).toEqual(body);
   });
 
+  it('reads a percent-encoded id as the id it encodes, on every route', async () => {
+    const id = `${newJobId()}-x`;
+    const encoded = id.replace(/-x$/, '%2Dx');
+    expect((await json(await register(encoded))).id).toBe(id);
+    const stream = await connect(encoded);
+    expect(stream.response.status).toBe(200);
+    expect((await backend('POST', `/jobs/${encoded}/complete`, { moveUrl: '/b' })).status).toBe(200);
+    expect((await stream.until((frame) => frame.event === 'result')).at(-1)?.event).toBe('result');
+    expect((await json(await call(`/jobs/${id}`))).status).toBe('result');
+  });
+
   it('takes ttlSeconds for the expiry', async () => {
     const id = newJobId();
     const before = Date.now();

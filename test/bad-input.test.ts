@@ -74,6 +74,12 @@ const rows: Row[] = [
   { name: 'id with a NUL', method: 'GET', path: '/jobs/a%00b', status: 400, error: 'invalid_job_id' },
   { name: 'id with "+"', method: 'GET', path: '/sse/connect/a+b', status: 400, error: 'invalid_job_id' },
   { name: 'id with a colon', method: 'POST', path: '/jobs/a:b/progress', headers: auth, body: '{"progress":0.1}', status: 400, error: 'invalid_job_id' },
+  { name: 'id with a nested path on complete', method: 'POST', path: '/jobs/a/b/complete', headers: auth, body: '{"moveUrl":"/b"}', status: 400, error: 'invalid_job_id' },
+  { name: 'id with a nested path on fail', method: 'POST', path: '/jobs/a/fail/fail', headers: auth, body: '{}', status: 400, error: 'invalid_job_id' },
+  { name: 'empty id before an action', method: 'POST', path: '/jobs//complete', headers: auth, body: '{"moveUrl":"/b"}', status: 405, error: 'method_not_allowed' },
+  { name: 'a malformed escape in an id', method: 'GET', path: '/jobs/a%ZZb', status: 400, error: 'invalid_job_id' },
+  { name: 'the bare jobs prefix', method: 'GET', path: '/jobs', status: 404, error: 'not_found' },
+  { name: 'the bare stream prefix', method: 'GET', path: '/sse/connect', status: 404, error: 'not_found' },
   // auth headers
   { name: 'bearer with no token', method: 'PUT', path: '/jobs/{new}', headers: { Authorization: 'Bearer' }, status: 401, error: 'unauthorized' },
   { name: 'a token of another scheme', method: 'PUT', path: '/jobs/{new}', headers: { Authorization: `Token ${API_TOKEN}` }, status: 401, error: 'unauthorized' },
