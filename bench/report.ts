@@ -53,12 +53,17 @@ export function markdown(medians: Medians, runs: number, command: string, extra:
 
 /**
  * jobcast ÷ floor (and floor+storage ÷ floor) on each targeted metric, round by round, next to the
- * median the table reports: how far the rounds spread on this machine, and in how many a target is met.
+ * median the table reports: how far the rounds spread on this machine, and in how many a target is met;
+ * and connects/s against the floor whose register makes the object, as jobcast's does.
  */
+/** The floor whose register makes the job's object, as jobcast's does (the floor's connect makes it otherwise). */
+export const OBJECT_AT_REGISTER = 'floor (object at register)';
+
 export function perRound(samples: Record<string, Sample[]>): string {
   const ours = samples.jobcast ?? [];
   const floor = samples.floor ?? [];
   const durable = samples['floor+storage'] ?? [];
+  const objectAtRegister = samples[OBJECT_AT_REGISTER] ?? [];
   const rounds = Math.min(ours.length, floor.length);
   if (rounds === 0) return '';
   const targeted = METRICS.filter((m) => m.target !== undefined);
@@ -72,6 +77,11 @@ export function perRound(samples: Record<string, Sample[]>): string {
     if (durable.length >= rounds && (key === 'm1p50' || key === 'm3CompletionsPerS')) {
       const own = Array.from({ length: rounds }, (_, i) => ratio(durable[i][key] as number, floor[i][key] as number));
       out += `| floor+storage ÷ floor: ${label} | ${own.map(fmt3).join(' | ')} | | |\n`;
+    }
+    if (objectAtRegister.length >= rounds && key === 'm3ConnectsPerS') {
+      const fair = Array.from({ length: rounds }, (_, i) => ratio(ours[i][key] as number, objectAtRegister[i][key] as number));
+      const fairMet = fair.filter((v) => v >= target!).length;
+      out += `| jobcast ÷ ${OBJECT_AT_REGISTER}: ${label} | ${fair.map(fmt3).join(' | ')} | ≥ ${target} | ${fairMet} of ${rounds} |\n`;
     }
   }
   return out;

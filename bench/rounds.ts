@@ -10,7 +10,6 @@ import {
   startFloorKv,
   startFloorOwnRequest,
   startFloorObjectAtRegister,
-  startFloorStorageRowAtRegister,
   startNode,
   startOurs,
   startPushpin,
@@ -27,7 +26,6 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
   'floor+kv': startFloorKv,
   'floor (own request)': startFloorOwnRequest,
   'floor (object at register)': startFloorObjectAtRegister,
-  'floor+storage (row at register)': startFloorStorageRowAtRegister,
   node: startNode,
   'node+redis': startRedisPair,
   pushpin: startPushpin,
@@ -36,8 +34,9 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
   'floor+storage direct': () => direct(startFloorStorage, 'floor+storage direct'),
   // Another checkout of jobcast (its wrangler.toml in FOCUS_BASELINE), for an A/B of a change.
   baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
-  // A second one (FOCUS_BASELINE2), to weigh two candidate changes against each other in one run.
+  // A second and a third (FOCUS_BASELINE2, FOCUS_BASELINE3), to weigh candidate changes against each other in one run.
   baseline2: () => startOurs({ config: process.env.FOCUS_BASELINE2 ?? '', name: 'baseline2' }),
+  baseline3: () => startOurs({ config: process.env.FOCUS_BASELINE3 ?? '', name: 'baseline3' }),
 };
 
 /**

@@ -13,7 +13,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',
 const scale: Scale = args.includes('--tiny')
   ? { m1Rounds: 40, m2Subscribers: 100, m3Jobs: 300, m4Full: [100, 20, 100], m4Quick: [50, 10, 50] }
   : { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Full: [5000, 1000, 3000], m4Quick: [1000, 200, 500] };
-const published = ['jobcast', 'floor', 'floor+assets', 'floor+storage', 'node', 'node+redis', 'pushpin', 'jobcast direct', 'floor direct'];
+const published = ['jobcast', 'floor', 'floor (object at register)', 'floor+assets', 'floor+storage', 'node', 'node+redis', 'pushpin', 'jobcast direct', 'floor direct'];
 const names = only ?? published;
 
 const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));

@@ -5,6 +5,8 @@ interface Env {
   /**
    * "true": write the result to a SQLite table and wait until it is durable before sending it (floor +
    * storage); "kv": the same through the synchronous key-value API (same database, no SQL statement).
+   * Either way registering reaches the object, which makes its table and a pending row durably, as
+   * jobcast's register does, so the completion writes one row into a table that exists.
    */
   PERSIST?: string;
   /**
@@ -13,9 +15,9 @@ interface Env {
    */
   FORWARD?: string;
   /**
-   * "object": registering a job reaches its object, which makes the object (and, with PERSIST, its
-   * table and a pending row, durably) as jobcast's register does; otherwise the worker answers it
-   * alone and the object is first made by the stream's connect. A diagnostic of the floor itself.
+   * "object": registering a job reaches its object, which makes the object, as jobcast's register
+   * does; otherwise (and PERSIST unset) the worker answers it alone and the object is first made by
+   * the stream's connect, which the floor's connects/s then pays for.
    */
   REGISTER?: string;
 }
@@ -78,7 +80,7 @@ export default {
     if (url.pathname === '/healthz') return Response.json({ ok: true });
     const match = /^\/(?:sse\/connect|jobs)\/([^/]+)(\/complete)?$/.exec(url.pathname);
     if (!match) return new Response('not found', { status: 404 });
-    if (request.method === 'PUT' && env.REGISTER !== 'object') return Response.json({ id: match[1] }, { status: 201 });
+    if (request.method === 'PUT' && env.REGISTER !== 'object' && !env.PERSIST) return Response.json({ id: match[1] }, { status: 201 });
     const stub = env.FLOOR.get(env.FLOOR.idFromName(match[1]));
     if (env.FORWARD !== 'own') return stub.fetch(request);
     const body = request.method === 'POST' ? await request.arrayBuffer() : undefined;
