@@ -1,0 +1,58 @@
+// npm run bench:layers: what jobcast's worker itself costs per backend call, in microseconds, against a
+// bare handler making the same hop (bench/layers/worker.ts), both in one runtime under wrangler dev and
+// both calling a stand-in object that answers at once. Rounds alternate in a shuffled order; medians
+// and minimums, since other processes on a 2-core machine only ever add time. Then the cost of a log
+// line outside the isolate (runtime, wrangler's Node process), per line, from the process tree's CPU.
+//   --rounds N (default 15)   --calls N per variant per round (default 2000)
+import { startDevServer } from '../test/node/support/dev-server.ts';
+import { treeStats } from './targets.ts';
+
+const args = process.argv.slice(2);
+const rounds = Number(args[args.indexOf('--rounds') + 1]) || 15;
+const calls = Number(args[args.indexOf('--calls') + 1]) || 2000;
+const server = await startDevServer({}, undefined, 'bench/layers/wrangler.toml');
+const bound = setTimeout(() => process.kill(process.pid, 'SIGTERM'), 10 * 60_000);
+process.once('SIGTERM', async () => {
+  await server.stop();
+  process.exit(130);
+});
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+
+try {
+  await fetch(`${server.url}/?v=app,bare&n=500`).then((r) => r.text()); // warm-up
+  const samples: Record<string, number[]> = { app: [], bare: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order = Math.random() < 0.5 ? 'app,bare' : 'bare,app';
+    const response = await fetch(`${server.url}/?v=${order}&n=${calls}`);
+    if (!response.ok) throw new Error(await response.text());
+    for (const [name, us] of Object.entries((await response.json()) as Record<string, number>)) samples[name].push(us);
+  }
+  const stats = Object.fromEntries(
+    Object.entries(samples).map(([name, values]) => {
+      const s = sorted(values);
+      return [name, { median: s[Math.floor(s.length / 2)], min: s[0] }];
+    }),
+  );
+  console.log(`µs per backend call (${rounds} rounds × ${calls} calls each, medians / minimums):`);
+  for (const [name, { median, min }] of Object.entries(stats)) console.log(`  ${name.padEnd(5)} ${median.toFixed(1)} / ${min.toFixed(1)}`);
+  console.log(`  jobcast's worker layers: ${(stats.app.median - stats.bare.median).toFixed(1)} / ${(stats.app.min - stats.bare.min).toFixed(1)} µs per call`);
+
+  // Log lines: CPU of the whole tree (wrangler's Node process and its two runtimes) per line.
+  const pids = [server.process.pid!];
+  const linesCpu = async (n: number, bytes: number) => {
+    const before = treeStats(pids).cpuMs;
+    await fetch(`${server.url}/lines?n=${n}&bytes=${bytes}`).then((r) => r.text());
+    await sleep(1500); // wrangler prints them after the request
+    return treeStats(pids).cpuMs - before;
+  };
+  for (const bytes of [100, 2000]) {
+    const per: number[] = [];
+    for (let i = 0; i < 5; i++) per.push(((await linesCpu(300, bytes)) - (await linesCpu(0, bytes))) / 300);
+    console.log(`  a log line of ~${bytes} bytes: ${sorted(per)[2].toFixed(2)} ms of CPU across the tree (median of 5 × 300 lines)`);
+  }
+} finally {
+  clearTimeout(bound);
+  await server.stop();
+}
+process.exit(0);
