@@ -46,6 +46,23 @@ try {
     await sleep(1500); // wrangler prints them after the request
     return treeStats(pids).cpuMs - before;
   };
+  // The app's log batching under a load-like rhythm (bursts of 20 calls, batches closing between
+  // them): CPU per call with the real console against the same calls with console.log a no-op.
+  const batchedCpu = async (log: string) => {
+    const before = treeStats(pids).cpuMs;
+    await fetch(`${server.url}/batched?n=1000&burst=20&log=${log}`).then((r) => r.text());
+    await sleep(1500);
+    return (treeStats(pids).cpuMs - before) / 1000;
+  };
+  const batched: Record<string, number[]> = { on: [], off: [] };
+  for (let i = 0; i < 6; i++) {
+    for (const log of i % 2 ? ['off', 'on'] : ['on', 'off']) batched[log].push(await batchedCpu(log));
+  }
+  const mid = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
+  console.log(
+    `  the app's batched log lines under a load-like rhythm (1,000 calls in bursts of 20; 6 rounds): ` +
+      `${mid(batched.on).toFixed(3)} ms of CPU per call with them, ${mid(batched.off).toFixed(3)} without`,
+  );
   for (const bytes of [100, 2000]) {
     const per: number[] = [];
     for (let i = 0; i < 5; i++) per.push(((await linesCpu(300, bytes)) - (await linesCpu(0, bytes))) / 300);

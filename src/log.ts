@@ -14,12 +14,14 @@ export function logError(msg: string, fields: LogFields = {}): void {
 }
 
 /**
- * Records of the same kind, written together: one line per record when calls come one at a time,
- * one line per burst (at most `BATCH_SIZE` records, `BATCH_MS` apart) under load. Under wrangler dev
- * a console line costs about 1.4 ms of CPU across the runtime and wrangler's own process (measured,
- * see BENCHMARKS.md), which a per-call line would spend on every backend call.
+ * Records of the same kind, written together: one line per record when calls come one at a time
+ * (written `BATCH_MS` after it), one line per burst (at most `BATCH_SIZE` records, `BATCH_MS` apart)
+ * under load. Under wrangler dev a line written from the batch's timer costs 3–4 ms of CPU across the
+ * runtime and wrangler's own processes (`npm run bench:layers`, BENCHMARKS.md): with a 50 ms window a
+ * line carried ~20 calls under load, ~0.2 ms per call; with a second's window lines fill up to
+ * `BATCH_SIZE` first.
  */
-const BATCH_MS = 50;
+export const BATCH_MS = 1000;
 const BATCH_SIZE = 100;
 const batches = new Map<string, { records: LogFields[]; flushed: Promise<void> }>();
 

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { BATCH_MS } from '../src/log';
 import { backend, call, complete, connect, fail, json, newJobId, progress, register, sleep } from './support/http';
 
 describe('PUT /jobs/:id registers a job', () => {
@@ -104,7 +105,7 @@ describe('POST /jobs/:id/complete and /fail', () => {
       const streams = [await connect(id), await connect(id)];
       expect(await json(await complete(id, { moveUrl: '/b' }))).toEqual({ eventId: 1, delivered: 2 });
       await Promise.all(streams.map((stream) => stream.rest()));
-      await sleep(120);
+      await sleep(BATCH_MS + 120);
       const records = lines
         .map((line) => JSON.parse(line) as { msg: string; records?: Array<Record<string, unknown>> } & Record<string, unknown>)
         .filter((entry) => entry.msg === 'backend call')

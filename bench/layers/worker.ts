@@ -36,9 +36,35 @@ const tick = () => new Promise((done) => setTimeout(done, 0));
 let next = 0;
 
 export default {
-  async fetch(request: Request): Promise<Response> {
+  async fetch(request: Request, _env: unknown, realCtx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === '/healthz') return Response.json({ ok: true });
+    if (url.pathname === '/batched') {
+      // The app's own log batching as under load: bursts of `burst` calls, a pause longer than the
+      // batch window between them, the request's real context (its waitUntil) and the real console.
+      // `log=off` makes console.log a no-op for the same calls. Timed from outside by the tree's CPU.
+      const calls = Number(url.searchParams.get('n') ?? 1000);
+      const burst = Number(url.searchParams.get('burst') ?? 20);
+      const print = console.log;
+      if (url.searchParams.get('log') === 'off') console.log = () => {};
+      try {
+        for (let i = 0; i < calls; i++) {
+          if (i > 0 && i % burst === 0) await new Promise((done) => setTimeout(done, 60));
+          const id = `layers-${++next}`;
+          const body = JSON.stringify({ moveUrl: `/done?id=${id}` });
+          const call = new Request(`http://127.0.0.1/jobs/${id}/complete`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Content-Length': String(body.length) },
+            body,
+          });
+          await (await app.fetch(call, env, realCtx)).arrayBuffer();
+        }
+        await new Promise((done) => setTimeout(done, 60));
+      } finally {
+        console.log = print;
+      }
+      return Response.json({ calls });
+    }
     if (url.pathname === '/lines') {
       // Log lines of a given size, written as the app writes them, for their cost outside the isolate.
       const lines = Number(url.searchParams.get('n') ?? 0);
