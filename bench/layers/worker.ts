@@ -35,6 +35,17 @@ const VARIANTS: Record<string, (request: Request) => Promise<Response> | Respons
 const tick = () => new Promise((done) => setTimeout(done, 0));
 let next = 0;
 
+/** A backend's completion call for a new job id, as a client sends it. */
+function completion(): Request {
+  const id = `layers-${++next}`;
+  const body = JSON.stringify({ moveUrl: `/done?id=${id}` });
+  return new Request(`http://127.0.0.1/jobs/${id}/complete`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Content-Length': String(body.length) },
+    body,
+  });
+}
+
 export default {
   async fetch(request: Request, _env: unknown, realCtx: ExecutionContext): Promise<Response> {
     const url = new URL(request.url);
@@ -50,14 +61,7 @@ export default {
       try {
         for (let i = 0; i < calls; i++) {
           if (i > 0 && i % burst === 0) await new Promise((done) => setTimeout(done, 60));
-          const id = `layers-${++next}`;
-          const body = JSON.stringify({ moveUrl: `/done?id=${id}` });
-          const call = new Request(`http://127.0.0.1/jobs/${id}/complete`, {
-            method: 'POST',
-            headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Content-Length': String(body.length) },
-            body,
-          });
-          await (await app.fetch(call, env, realCtx)).arrayBuffer();
+          await (await app.fetch(completion(), env, realCtx)).arrayBuffer();
         }
         await new Promise((done) => setTimeout(done, 60));
       } finally {
@@ -82,14 +86,7 @@ export default {
         await tick();
         const started = Date.now();
         for (let i = 0; i < calls; i++) {
-          const id = `layers-${++next}`;
-          const body = JSON.stringify({ moveUrl: `/done?id=${id}` });
-          const call = new Request(`http://127.0.0.1/jobs/${id}/complete`, {
-            method: 'POST',
-            headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Content-Length': String(body.length) },
-            body,
-          });
-          const response = await handle(call);
+          const response = await handle(completion());
           if (response.status !== 200) return new Response(`${name}: ${response.status} ${await response.text()}`, { status: 500 });
           await response.arrayBuffer();
         }
