@@ -4,6 +4,13 @@
 // and minimums, since other processes on a 2-core machine only ever add time. Then the cost of a log
 // line outside the isolate (runtime, wrangler's Node process), per line, from the process tree's CPU.
 //   --rounds N (default 15)   --calls N per variant per round (default 2000)
+//   --objects: the objects' side instead: jobcast's object against the floor+storage object (or the
+//   objects named by --variants a,b,c, the last the one the others are compared with), all real
+//   (SQLite, durable writes) in one runtime and called as their workers call them, in CPU of the whole
+//   process tree and wall time per job, for register, complete (nobody listening), and stream (a stream
+//   opened, the job completed, the stream read to its end). --jobs N per batch (default 300), --par P
+//   calls at a time (default 1), --no-stream (register and complete only), --settle MS to wait after
+//   each batch before reading the CPU (default 300).
 import { startDevServer } from '../test/node/support/dev-server.ts';
 import { treeStats } from './targets.ts';
 
@@ -18,6 +25,16 @@ process.once('SIGTERM', async () => {
 });
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+
+if (args.includes('--objects')) {
+  try {
+    await objectsSide();
+  } finally {
+    clearTimeout(bound);
+    await server.stop();
+  }
+  process.exit(0);
+}
 
 try {
   await fetch(`${server.url}/?v=app,bare&n=500`).then((r) => r.text()); // warm-up
@@ -73,3 +90,57 @@ try {
   await server.stop();
 }
 process.exit(0);
+
+async function objectsSide(): Promise<void> {
+  const jobs = Number(args[args.indexOf('--jobs') + 1]) || 300;
+  const par = Number(args[args.indexOf('--par') + 1]) || 1;
+  const objectRounds = Number(args[args.indexOf('--rounds') + 1]) || 9;
+  const settle = Number(args[args.indexOf('--settle') + 1]) || 300;
+  const variants = args.includes('--variants') ? args[args.indexOf('--variants') + 1].split(',') : ['jobcast', 'floor'];
+  const phases = args.includes('--no-stream') ? ['register', 'complete'] : ['register', 'complete', 'stream'];
+  const pids = [server.process.pid!];
+  let batches = 0;
+  const phase = async (v: string, name: string, batch: string) => {
+    const before = treeStats(pids).cpuMs;
+    const response = await fetch(`${server.url}/objects?v=${v}&phase=${name}&batch=${batch}&n=${jobs}&par=${par}`);
+    if (!response.ok) throw new Error(`${v} ${name}: ${await response.text()}`);
+    const { usPerJob } = (await response.json()) as { usPerJob: number };
+    await sleep(settle); // what the request left running (writes, logs) finishes
+    return { cpu: (treeStats(pids).cpuMs - before) / jobs, wall: usPerJob / 1000 };
+  };
+  const results: Record<string, { cpu: number[]; wall: number[] }> = {};
+  const add = (key: string, sample: { cpu: number; wall: number }) => {
+    results[key] ??= { cpu: [], wall: [] };
+    results[key].cpu.push(sample.cpu);
+    results[key].wall.push(sample.wall);
+  };
+  for (const v of variants) {
+    // warm-up: the code paths compiled, the state directory's first files made
+    await phase(v, 'register', `warm-${v}`);
+    await phase(v, 'complete', `warm-${v}`);
+  }
+  for (let round = 0; round < objectRounds; round++) {
+    // each round starts one variant further on
+    for (const v of variants.map((_, i) => variants[(i + round) % variants.length])) {
+      const quiet = `${v}-q${++batches}`;
+      add(`${v} register`, await phase(v, 'register', quiet));
+      add(`${v} complete`, await phase(v, 'complete', quiet));
+      if (!phases.includes('stream')) continue;
+      const listened = `${v}-s${++batches}`;
+      await phase(v, 'register', listened);
+      add(`${v} stream`, await phase(v, 'stream', listened));
+    }
+  }
+  const mid = (values: number[]) => sorted(values)[Math.floor(values.length / 2)];
+  const peer = variants[variants.length - 1];
+  console.log(`The objects' side: ms per job, CPU of the whole tree / wall (medians of ${objectRounds} rounds × ${jobs} jobs, ${par} at a time); − ${peer}: the median of the rounds' paired differences in CPU`);
+  for (const name of phases) {
+    const base = results[`${peer} ${name}`];
+    const cells = variants.map((v) => {
+      const { cpu, wall } = results[`${v} ${name}`];
+      const diff = v === peer ? '' : ` (− ${peer} ${mid(cpu.map((c, i) => c - base.cpu[i])).toFixed(3)})`;
+      return `${v} ${mid(cpu).toFixed(3)} / ${mid(wall).toFixed(3)}${diff}`;
+    });
+    console.log(`  ${name.padEnd(8)} ${cells.join('   ')}`);
+  }
+}

@@ -1,6 +1,6 @@
 // npm run bench: starts every target on loopback, runs the same load against each, stops them,
 // and writes BENCHMARKS.md with medians and ratios, plus docs/benchmarks.png.
-//   --runs N (default 3)   --tiny (1 run, small loads, for trying changes)
+//   --runs N (default 3; bounded at 60 minutes, 20 more per run past 3)   --tiny (1 run, small loads, for trying changes)
 //   --only a,b (target names)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { measure, type Sample, type Scale } from './metrics.ts';
@@ -17,7 +17,10 @@ const published = ['jobcast', 'floor', 'floor (object at register)', 'floor+asse
 const names = only ?? published;
 
 const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
-await inRounds(names, runs, 60 * 60_000, async (target, pool, run) => {
+// A round takes ~10 minutes (the first, with M4, a little more): the bound is 60 minutes for the default
+// three, 20 more for each round past them.
+const boundMinutes = 60 + Math.max(0, runs - 3) * 20;
+await inRounds(names, runs, boundMinutes * 60_000, async (target, pool, run) => {
   console.log(`run ${run}/${runs}: ${target.name}`);
   const sample = await measure(target, pool, scale, run === 1);
   samples[target.name].push(sample);
