@@ -1,9 +1,6 @@
 import { app } from '../../src/app';
 import type { Env } from '../../src/config';
-import { ANSWER_HEADER, JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub } from '../../src/job-object';
-
-import { JobObject } from '../../src/job-object';
-import type { Env as JobEnv } from '../../src/config';
+import { ANSWER_HEADER, JOB_ID_HEADER, JobObject, LAST_EVENT_ID_HEADER, type JobStub } from '../../src/job-object';
 
 export { JobObject };
 export { FloorObject } from '../floor/worker';
@@ -65,7 +62,7 @@ interface ObjectsEnv {
  * `setAlarm`.
  */
 export class JobObjectNoAlarm extends JobObject {
-  constructor(ctx: DurableObjectState, env: JobEnv) {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const storage = new Proxy(ctx.storage, {
       get(target, key) {
@@ -122,8 +119,8 @@ function drivers(realEnv: ObjectsEnv): Record<string, ObjectDriver> {
 }
 
 /**
- * `/objects?v=jobcast|jobcast-no-alarm|floor&phase=register|complete|stream&batch=B&n=N&par=P`: N jobs named B-0..B-N-1,
- * P at a time. `register` makes them; `complete` completes them with nobody listening; `stream` opens a
+ * `/objects?v=jobcast|jobcast-no-alarm|floor&phase=register|complete|stream&batch=B&n=N&par=P`: N
+ * jobs named B-0..B-N-1, P at a time. `register` makes them; `complete` completes them with nobody listening; `stream` opens a
  * stream on each, completes it and reads the stream to its end. Answers the wall time per job in µs;
  * the CPU is read from outside, per request.
  */
