@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { MAX_BODY_BYTES, readJsonBody } from '../src/body';
+import { DRAIN_MAX_BYTES, MAX_BODY_BYTES, readJsonBody } from '../src/body';
 import { ApiError } from '../src/errors';
 
 const Anything = z.object({ pad: z.string() });
@@ -48,17 +48,31 @@ describe('readJsonBody with a Content-Length', () => {
     expect(await errorOf(readJsonBody(withLength(jsonOfSize(MAX_BODY_BYTES + 1)), Anything))).toBe('payload_too_large');
   });
 
-  it('refuses a declared length over the limit without reading the body', async () => {
+  /** A body of `total` bytes in 1,000-byte chunks, counting what was pulled from it. */
+  function counted(total: number): { body: ReadableStream<Uint8Array>; pulled: () => number } {
     let pulled = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        pulled++;
+        if (pulled >= total) return controller.close();
+        pulled += 1000;
         controller.enqueue(new Uint8Array(1000));
       },
     });
-    const request = new Request('http://jobcast.test/', { method: 'POST', body, headers: { 'Content-Length': String(MAX_BODY_BYTES + 1) } });
+    return { body, pulled: () => pulled };
+  }
+
+  it('reads and drops a refused body up to DRAIN_MAX_BYTES, so the client gets the 413 rather than a reset', async () => {
+    const { body, pulled } = counted(200_000);
+    const request = new Request('http://jobcast.test/', { method: 'POST', body, headers: { 'Content-Length': '200000' } });
     expect(await errorOf(readJsonBody(request, Anything))).toBe('payload_too_large');
-    expect(pulled).toBeLessThanOrEqual(1);
+    expect(pulled()).toBe(200_000);
+  });
+
+  it('cuts off a declared length over DRAIN_MAX_BYTES without reading it', async () => {
+    const { body, pulled } = counted(DRAIN_MAX_BYTES * 4);
+    const request = new Request('http://jobcast.test/', { method: 'POST', body, headers: { 'Content-Length': String(DRAIN_MAX_BYTES * 4) } });
+    expect(await errorOf(readJsonBody(request, Anything))).toBe('payload_too_large');
+    expect(pulled()).toBeLessThanOrEqual(1000);
   });
 
   it('refuses bytes that are not UTF-8', async () => {
@@ -78,6 +92,20 @@ describe('readJsonBody without a Content-Length', () => {
 
   it('refuses a streamed body one byte over the limit', async () => {
     expect(await errorOf(readJsonBody(request(encode(jsonOfSize(MAX_BODY_BYTES + 1))), Anything))).toBe('payload_too_large');
+  });
+
+  it('drains a streamed body over the limit up to DRAIN_MAX_BYTES, then stops reading', async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1000;
+        controller.enqueue(new Uint8Array(1000));
+      },
+    });
+    const req = new Request('http://jobcast.test/', { method: 'POST', body: endless });
+    expect(await errorOf(readJsonBody(req, Anything))).toBe('payload_too_large');
+    expect(pulled).toBeGreaterThan(DRAIN_MAX_BYTES);
+    expect(pulled).toBeLessThanOrEqual(DRAIN_MAX_BYTES + 3000);
   });
 
   it('refuses streamed bytes that are not UTF-8', async () => {

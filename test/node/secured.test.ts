@@ -80,4 +80,22 @@ describe('wrangler dev with SIGNING_KEY, two API tokens and both allow-lists', (
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ error: 'payload_too_large' });
   });
+
+  it('answers bodies up to 1 MiB over the limit with a whole 413, not a reset connection', async () => {
+    // Left unread, a refused body made the runtime close the connection while the client was still
+    // sending, and the client's read of the 413 failed (UND_ERR_SOCKET) about one run in three here.
+    const id = jobId();
+    await put(id, 'token-new');
+    for (let i = 0; i < 40; i++) {
+      const response = await fetch(`${server.url}/jobs/${id}/complete`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer token-new' },
+        body: JSON.stringify({ moveUrl: '/b', data: { x: 'a'.repeat(17_000 + i * 25_000) } }),
+      });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ error: 'payload_too_large' });
+    }
+    const status = await fetch(`${server.url}/jobs/${id}`, { headers: { Authorization: 'Bearer token-new' } });
+    expect(await status.json()).toMatchObject({ status: 'pending' });
+  }, 60_000);
 });
