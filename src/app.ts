@@ -10,7 +10,7 @@ import { ApiError, errorResponse, JOB_REFUSALS } from './errors';
 import { ANSWER_HEADER, JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub, type Published } from './job-object';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
-import { logError, logInBatch } from './log';
+import { logError, logInfo } from './log';
 import { isAllowedRedirect } from './redirect';
 import { CompleteBody, FailBody, ProgressBody, RegisterBody } from './schemas';
 import { STATIC_FILES, staticRedirect, staticResponse } from './static';
@@ -78,8 +78,6 @@ app.all('*', (c) => {
   return errorResponse('not_found', 'No such route. See docs/api.md for the routes jobcast serves.');
 });
 
-app.notFound(() => errorResponse('not_found', 'No such route. See docs/api.md for the routes jobcast serves.'));
-
 app.onError((error, c) => {
   if (error instanceof ApiError) return errorResponse(error.code, error.message, error.headers);
   logError('unhandled error', { route: c.req.path, method: c.req.method, error: String(error?.stack ?? error) });
@@ -145,20 +143,9 @@ function backend(route: string, handler: Handler): Handler {
       if (!(error instanceof ApiError)) throw error;
       response = errorResponse(error.code, error.message, error.headers);
     }
-    const fields = { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered: c.get('delivered') };
-    const flush = logInBatch('backend call', fields);
-    if (flush) keepAlive(c, flush);
+    logInfo('backend call', { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered: c.get('delivered') });
     return response;
   };
-}
-
-/** Keeps the request's context alive until `work` is done (a no-op for direct app.request calls). */
-function keepAlive(c: Ctx, work: Promise<void>): void {
-  try {
-    c.executionCtx.waitUntil(work);
-  } catch {
-    // No execution context: the isolate stays alive in tests anyway.
-  }
 }
 
 function jobId(c: Ctx): string {

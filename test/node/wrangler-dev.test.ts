@@ -44,6 +44,23 @@ describe('wrangler dev with no configuration', () => {
   });
 });
 
+describe('logs under wrangler dev', () => {
+  it('write a backend call as one flat JSON line with route, job and status at the top level', async () => {
+    const id = jobId('log');
+    await backend('PUT', `/jobs/${id}`);
+    expect((await backend('POST', `/jobs/${id}/complete`, { moveUrl: '/b' })).status).toBe(200);
+    const completion = () =>
+      server
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{') && line.includes(id) && line.includes('"complete"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const deadline = Date.now() + 5000;
+    while (completion().length === 0 && Date.now() < deadline) await sleep(50);
+    expect(completion()).toEqual([{ level: 'info', msg: 'backend call', route: 'complete', job: id, status: 200, ms: expect.any(Number), delivered: 0 }]);
+  });
+});
+
 describe('static files under wrangler dev', () => {
   it('are the files in public/, byte for byte, as wrangler bundles them', async () => {
     for (const [path, file] of [
