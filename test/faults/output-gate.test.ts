@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { JobObject } from '../src/job-object';
-import { JOB_ID_HEADER } from '../src/job-object';
-import type { SseFrame } from './support/sse-client';
-import { call, connect, newJobId, register, sleep } from './support/http';
+import type { JobObject } from '../../src/job-object';
+import { JOB_ID_HEADER } from '../../src/job-object';
+import type { SseFrame } from '../support/sse-client';
+import { call, connect, newJobId, register, sleep } from '../support/http';
 
 /**
  * Persist before announce, against the runtime. A Durable Object's output gate holds its answers until
