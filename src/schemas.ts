@@ -62,3 +62,12 @@ export const JobView = z.object({
 
 export const DemoStarted = z.object({ id: z.string(), subscribeUrl: z.string(), statusUrl: z.string() });
 export const Health = z.object({ ok: z.literal(true) });
+
+// The TypeScript shapes of the same requests and answers, for the worker and the SDK alike.
+export type RegisterRequest = z.input<typeof RegisterBody>;
+export type ProgressRequest = z.input<typeof ProgressBody>;
+export type CompleteRequest = z.input<typeof CompleteBody>;
+export type FailRequest = z.input<typeof FailBody>;
+export type Registered = z.infer<typeof Registered>;
+export type Published = z.infer<typeof Published>;
+export type JobView = z.infer<typeof JobView>;

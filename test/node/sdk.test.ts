@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobcastApiError, JobcastClient, mintSubscribeToken } from '../../src/sdk/client.js';
+import { JobcastApiError, JobcastClient, mintSubscribeToken } from '../../src/sdk/client.ts';
 import { startDevServer, type DevServer } from './support/dev-server';
 import { openRaw } from './support/raw-sse';
 
@@ -60,7 +60,7 @@ describe('the backend SDK against wrangler dev', () => {
 });
 
 describe('the jobcast CLI', () => {
-  const cli = (...args: string[]) => run(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/sdk/cli.js'), ...args], { env: { ...process.env, JOBCAST_URL: server.url } });
+  const cli = (...args: string[]) => run(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/sdk/cli.ts'), ...args], { env: { ...process.env, JOBCAST_URL: server.url } });
 
   it('completes a job for a waiting subscriber and prints JSON', async () => {
     const id = jobId('cli');
@@ -80,7 +80,7 @@ describe('the jobcast CLI', () => {
   });
 
   it('takes JOBCAST_TOKEN when --token is not given, and says how to use it on a usage error', async () => {
-    const { stdout } = await run(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/sdk/cli.js'), 'register', jobId('cli-env')], {
+    const { stdout } = await run(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/sdk/cli.ts'), 'register', jobId('cli-env')], {
       env: { ...process.env, JOBCAST_URL: server.url, JOBCAST_TOKEN: 'dev-api-token' },
     });
     expect(JSON.parse(stdout)).toMatchObject({ status: 'pending' });

@@ -3,15 +3,13 @@
 //   [--message M] [--data JSON] [--error E] [--ttl S] [--url BASE] [--token T] [--signing-key K]
 // JOBCAST_URL, JOBCAST_TOKEN and JOBCAST_SIGNING_KEY stand in for --url, --token and --signing-key.
 // Prints the answer as JSON; exits 1 with the server's error message, 2 on a usage error.
-import { JobcastApiError, JobcastClient, mintSubscribeToken } from './client.js';
+import { JobcastApiError, JobcastClient, mintSubscribeToken } from './client.ts';
 
 const USAGE = 'usage: jobcast <register|progress|complete|fail|status|delete|token> <id> [--move-url U] [--progress P] [--message M] [--data JSON] [--error E] [--ttl S] [--url BASE] [--token T] [--signing-key K]';
 
-/** @param {string[]} argv */
-function parse(argv) {
+function parse(argv: string[]) {
   const [command, id, ...rest] = argv;
-  /** @type {Record<string, string>} */
-  const flags = {};
+  const flags: Record<string, string> = {};
   for (let i = 0; i < rest.length; i += 2) {
     if (!rest[i].startsWith('--') || rest[i + 1] === undefined) throw new Error(`expected --flag value, got ${rest[i]}`);
     flags[rest[i].slice(2)] = rest[i + 1];
@@ -20,7 +18,7 @@ function parse(argv) {
   return { command, id, flags };
 }
 
-async function main() {
+async function main(): Promise<number> {
   let args;
   try {
     args = parse(process.argv.slice(2));
@@ -33,8 +31,7 @@ async function main() {
   const token = flags.token ?? process.env.JOBCAST_TOKEN ?? '';
   const client = new JobcastClient({ baseUrl, token });
   const data = flags.data === undefined ? undefined : JSON.parse(flags.data);
-  /** @type {Record<string, () => Promise<unknown>>} */
-  const commands = {
+  const commands: Record<string, () => Promise<unknown>> = {
     register: () => client.register(id, flags.ttl === undefined ? {} : { ttlSeconds: Number(flags.ttl) }),
     progress: () => client.progress(id, Number(flags.progress), flags.message),
     complete: () => client.complete(id, { moveUrl: flags['move-url'], data }),

@@ -1,0 +1,125 @@
+// jobcast backend SDK: register, report progress, complete or fail a job, read or delete it, and
+// mint subscribe tokens without a round trip. Node 18+ or any runtime with fetch and WebCrypto.
+// Retries network errors and 5xx: every call is idempotent. The request and answer types are the
+// service's own zod schemas (src/schemas.ts), so the SDK cannot drift from what the service accepts.
+import type { CompleteRequest, FailRequest, JobView, Published, RegisterRequest, Registered } from '../schemas.ts';
+
+export type { CompleteRequest, FailRequest, JobView, Published, RegisterRequest, Registered };
+
+/** An error answer from jobcast, with the contract's error code (`job_finished`, `unauthorized`, …). */
+export class JobcastApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'JobcastApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface ClientOptions {
+  /** Where jobcast runs, e.g. https://jobs.example.com */
+  baseUrl: string;
+  /** An API token (one of API_TOKENS). */
+  token: string;
+  /** Attempts after the first, on network errors and 5xx. Default 3. */
+  retries?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class JobcastClient {
+  readonly baseUrl: string;
+  readonly #token: string;
+  readonly #retries: number;
+  readonly #fetch: typeof fetch;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/$/, '');
+    this.#token = options.token;
+    this.#retries = options.retries ?? 3;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  register(id: string, body: RegisterRequest = {}): Promise<Registered> {
+    return this.#call('PUT', jobPath(id), body);
+  }
+
+  progress(id: string, progress: number, message?: string): Promise<Published> {
+    return this.#call('POST', `${jobPath(id)}/progress`, { progress, message });
+  }
+
+  complete(id: string, body: CompleteRequest): Promise<Published> {
+    return this.#call('POST', `${jobPath(id)}/complete`, body);
+  }
+
+  fail(id: string, body: FailRequest = {}): Promise<Published> {
+    return this.#call('POST', `${jobPath(id)}/fail`, body);
+  }
+
+  status(id: string): Promise<JobView> {
+    return this.#call('GET', jobPath(id));
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.#call('DELETE', jobPath(id));
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.#fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${this.#token}`, 'Content-Type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      } catch (error) {
+        if (attempt >= this.#retries) throw error;
+        await this.#sleep(retryDelay(attempt));
+        continue;
+      }
+      if (response.status >= 500 && attempt < this.#retries) {
+        await this.#sleep(retryDelay(attempt));
+        continue;
+      }
+      if (response.status === 204) return undefined as T;
+      const text = await response.text();
+      let json: { error?: string; message?: string } | null = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        // not JSON: a proxy's page
+      }
+      if (response.ok) return json as T;
+      throw new JobcastApiError(response.status, json?.error ?? 'http_error', json?.message ?? `HTTP ${response.status}`);
+    }
+  }
+}
+
+function jobPath(id: string): string {
+  return `/jobs/${encodeURIComponent(id)}`;
+}
+
+function retryDelay(attempt: number): number {
+  const ceiling = Math.min(10_000, 250 * 2 ** attempt);
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The subscribe token jobcast itself would return for this job (see docs/api.md, "Subscribe tokens").
+ * `expiresAt` is in Unix seconds.
+ */
+export async function mintSubscribeToken(signingKey: string, jobId: string, expiresAt: number): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(signingKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`jobcast-subscribe-v1\n${jobId}\n${expiresAt}`)));
+  let binary = '';
+  for (const byte of signature) binary += String.fromCharCode(byte);
+  return `v1.${expiresAt}.${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
