@@ -32,7 +32,6 @@ export interface Config {
   jobTtlSeconds: number;
   resultTtlSeconds: number;
   logLevel: 'info' | 'debug';
-  localDev: boolean;
   demoEnabled: boolean;
 }
 
@@ -103,7 +102,6 @@ export function readConfig(env: Env): Config {
     jobTtlSeconds: positiveInt('JOB_TTL_SECONDS', env.JOB_TTL_SECONDS, 86_400),
     resultTtlSeconds: positiveInt('RESULT_TTL_SECONDS', env.RESULT_TTL_SECONDS, 3_600),
     logLevel,
-    localDev,
     demoEnabled: localDev || env.DEMO_ENABLED === 'true',
   };
   cache.set(env, config);

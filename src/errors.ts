@@ -41,6 +41,6 @@ export class ApiError extends Error {
 
 /** The job object's two refusals, worded once for every route that meets them. */
 export const JOB_REFUSALS = {
-  job_not_found: 'No such job: register it first with PUT /jobs/:id.',
+  job_not_found: 'No such job: it was never registered, or it expired or was deleted. PUT /jobs/:id registers it.',
   job_finished: 'The job has already finished with a different result.',
 } as const;

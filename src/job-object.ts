@@ -7,7 +7,7 @@ import {
   isPastEnd,
   parseLastEventId,
   progressPayload,
-  terminalKey,
+  isSameTerminal,
   terminalEvent,
   terminalPayload,
   toView,
@@ -100,7 +100,7 @@ export class JobObject extends DurableObject<Env> {
 
   #connect(jobId: string, request: Request): Response {
     const job = this.#current(jobId);
-    if (!job) return errorResponse('job_not_found', 'No such job: it was never registered, or it expired or was deleted.');
+    if (!job) return errorResponse('job_not_found', JOB_REFUSALS.job_not_found);
     const resumeFrom = parseLastEventId(request.headers.get(LAST_EVENT_ID_HEADER));
     if (isPastEnd(job, resumeFrom)) return new Response(null, { status: 204 });
 
@@ -157,12 +157,11 @@ export class JobObject extends DurableObject<Env> {
 
   /** Completes or fails the job, creating it finished if it was never registered. */
   async finish(jobId: string, terminal: Terminal): Promise<Outcome<Published>> {
-    const key = terminalKey(terminal);
     const now = Date.now();
     let job = this.#current(jobId);
     if (job && job.status !== 'pending') {
-      if (job.terminalKey !== key) return { ok: false, error: 'job_finished' };
-      return { ok: true, eventId: job.terminalEventId!, delivered: 0, duplicate: true };
+      if (!isSameTerminal(job, terminal)) return { ok: false, error: 'job_finished' };
+      return { ok: true, eventId: job.lastEventId, delivered: 0, duplicate: true };
     }
     const registered = job !== null;
     job ??= { id: jobId, status: 'pending', createdAt: now, expiresAt: now, lastEventId: 0 };
@@ -172,8 +171,6 @@ export class JobObject extends DurableObject<Env> {
       ...terminal,
       finishedAt: now,
       expiresAt: now + this.#config.resultTtlSeconds * 1000,
-      terminalKey: key,
-      terminalEventId: event.id,
       lastEventId: event.id,
     };
     // One row: the terminal lives in the job's record, and its event is rebuilt from it on load.

@@ -17,9 +17,6 @@ export interface JobRecord {
   moveUrl?: string;
   data?: JsonObject;
   error?: string;
-  terminalEventId?: number;
-  /** Canonical form of the terminal request, so a repeat is recognised as the same completion. */
-  terminalKey?: string;
 }
 
 export interface StoredEvent {
@@ -76,14 +73,19 @@ export function terminalPayload(terminal: Terminal): string {
   return JSON.stringify({ status, moveUrl, data, error });
 }
 
+/** What a finished job finished with, as the backend sent it; null while it is pending. */
+export function terminalOf(job: JobRecord): Terminal | null {
+  if (job.status === 'pending') return null;
+  return { status: job.status, moveUrl: job.moveUrl, data: job.data, error: job.error };
+}
+
 /**
- * A finished job's `result` event, rebuilt from its record. The record is the only place the
- * terminal is stored, so finishing a job is one row written.
+ * A finished job's `result` event, rebuilt from its record: the terminal event is always the job's
+ * last, and the record is the only place it is stored, so finishing a job is one row written.
  */
 export function terminalEvent(job: JobRecord): StoredEvent | null {
-  if (job.status === 'pending' || job.terminalEventId === undefined) return null;
-  const data = terminalPayload({ status: job.status, moveUrl: job.moveUrl, data: job.data, error: job.error });
-  return { id: job.terminalEventId, name: 'result', data };
+  const terminal = terminalOf(job);
+  return terminal && { id: job.lastEventId, name: 'result', data: terminalPayload(terminal) };
 }
 
 /** Key order does not make two `data` objects different. */
@@ -98,8 +100,10 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function terminalKey(terminal: Terminal): string {
-  return canonicalJson(terminal);
+/** True when `terminal` is what the finished `job` already finished with: a repeat, not a change. */
+export function isSameTerminal(job: JobRecord, terminal: Terminal): boolean {
+  const stored = terminalOf(job);
+  return stored !== null && canonicalJson(stored) === canonicalJson(terminal);
 }
 
 /** `Last-Event-ID` as sent by EventSource: a decimal event id, anything else means "no resume point". */
@@ -111,7 +115,7 @@ export function parseLastEventId(raw: string | null | undefined): number | null 
 
 /** True when a resume point shows the client already has the terminal event: answer 204. */
 export function isPastEnd(job: JobRecord, resumeFrom: number | null): boolean {
-  return resumeFrom !== null && job.terminalEventId !== undefined && resumeFrom >= job.terminalEventId;
+  return resumeFrom !== null && job.status !== 'pending' && resumeFrom >= job.lastEventId;
 }
 
 /**

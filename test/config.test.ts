@@ -21,7 +21,6 @@ describe('readConfig', () => {
       jobTtlSeconds: 86_400,
       resultTtlSeconds: 3_600,
       logLevel: 'info',
-      localDev: false,
       demoEnabled: false,
     });
   });

@@ -21,12 +21,12 @@ describe('JobObject state', () => {
     }));
     // Progress events have rows of their own; the result is stored in the job's record only.
     expect(stored.events).toEqual([{ id: 1, name: 'progress' }]);
-    expect(stored.record).toMatchObject({ status: 'result', moveUrl: '/b', data: { k: 'v' }, terminalEventId: 2, lastEventId: 2 });
+    expect(stored.record).toMatchObject({ status: 'result', moveUrl: '/b', data: { k: 'v' }, lastEventId: 2 });
 
     await evictDurableObject(stub);
     const frames = await (await connect(id)).rest();
     expect(frames.map((f) => [f.id, f.event])).toEqual([[undefined, 'connect'], ['1', 'progress'], ['2', 'result']]);
-    expect(await (await call(`/jobs/${id}`)).json()).toMatchObject({ status: 'result', data: { k: 'v' }, terminalEventId: 2, lastEventId: 2 });
+    expect(await (await call(`/jobs/${id}`)).json()).toMatchObject({ status: 'result', data: { k: 'v' }, lastEventId: 2 });
   });
 
   it('ignores a result row left in the events table by an earlier version: the record is the one source', async () => {

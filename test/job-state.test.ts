@@ -18,7 +18,6 @@ function job(lastEventId: number, finished = false): JobRecord {
     createdAt: 0,
     expiresAt: 1,
     lastEventId,
-    terminalEventId: finished ? lastEventId : undefined,
   };
 }
 
