@@ -1,5 +1,6 @@
 // BENCHMARKS.md and its chart, from the medians of every target's runs.
 import { execSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { Sample } from './metrics.ts';
 
@@ -33,58 +34,24 @@ const fmt = (value: number) =>
 const fmt3 = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : 'n/a');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
 
-export function markdown(medians: Medians, runs: number, command: string, extra: string, m4: string): string {
+/** The table of medians, every target a column, with jobcast's ratios against its peers. */
+export function table(medians: Medians): string {
   const names = Object.keys(medians);
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
-  let out = `# Benchmarks\n\nMeasured ${new Date().toISOString()} on ${machine}.\n`;
-  out += `Command: \`${command}\`. Every number is the median of ${runs} run(s), but M4, which runs in the first round only; every target ran the same load in the same round, one after another (each round starting one target further on), on loopback. M4 here: ${m4}.\n\n`;
-  out += `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ floor+storage | jobcast ÷ node |\n|---|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|\n`;
-  for (const { key, label, unit, target } of METRICS) {
+  let out = `| metric | ${names.join(' | ')} | jobcast ÷ floor | target | jobcast ÷ floor+storage | jobcast ÷ node |\n`;
+  out += `|---|${names.map(() => '---:').join('|')}|---:|---:|---:|---:|\n`;
+  for (const { key, label, unit, better, target } of METRICS) {
     const row = names.map((name) => `${fmt(medians[name][key])}${unit && Number.isFinite(medians[name][key]) ? ` ${unit}` : ''}`);
     const ours = medians.jobcast?.[key];
-    const vsFloor = ratio(ours, medians.floor?.[key]);
-    const vsNode = ratio(ours, medians.node?.[key]);
-    const vsDurable = ratio(ours, medians['floor+storage']?.[key]);
-    const goal = target === undefined ? '' : `${METRICS.find((m) => m.key === key)!.better === 'lower' ? '≤' : '≥'} ${target}`;
-    out += `| ${label} | ${row.join(' | ')} | ${fmt(vsFloor)} | ${goal} | ${fmt(vsDurable)} | ${fmt(vsNode)} |\n`;
-  }
-  return out + extra;
-}
-
-/**
- * jobcast ÷ floor (and floor+storage ÷ floor) on each targeted metric, round by round, next to the
- * median the table reports: how far the rounds spread on this machine, and in how many a target is met;
- * and connects/s against the floor whose register makes the object, as jobcast's does.
- */
-/** The floor whose register makes the job's object, as jobcast's does (the floor's connect makes it otherwise). */
-export const OBJECT_AT_REGISTER = 'floor (object at register)';
-
-export function perRound(samples: Record<string, Sample[]>): string {
-  const ours = samples.jobcast ?? [];
-  const floor = samples.floor ?? [];
-  const durable = samples['floor+storage'] ?? [];
-  const objectAtRegister = samples[OBJECT_AT_REGISTER] ?? [];
-  const rounds = Math.min(ours.length, floor.length);
-  if (rounds === 0) return '';
-  const targeted = METRICS.filter((m) => m.target !== undefined);
-  let out = `\nRatios round by round (each round ran every target once, one after another, starting one target further on than the round before):\n\n`;
-  out += `| ratio | ${Array.from({ length: rounds }, (_, i) => `round ${i + 1}`).join(' | ')} | target | rounds that meet it |\n`;
-  out += `|---|${Array.from({ length: rounds }, () => '---:').join('|')}|---:|---:|\n`;
-  for (const { key, label, better, target } of targeted) {
-    const values = Array.from({ length: rounds }, (_, i) => ratio(ours[i][key] as number, floor[i][key] as number));
-    const met = values.filter((v) => (better === 'lower' ? v <= target! : v >= target!)).length;
-    out += `| jobcast ÷ floor: ${label} | ${values.map(fmt3).join(' | ')} | ${better === 'lower' ? '≤' : '≥'} ${target} | ${met} of ${rounds} |\n`;
-    if (durable.length >= rounds && (key === 'm1p50' || key === 'm3CompletionsPerS')) {
-      const own = Array.from({ length: rounds }, (_, i) => ratio(durable[i][key] as number, floor[i][key] as number));
-      out += `| floor+storage ÷ floor: ${label} | ${own.map(fmt3).join(' | ')} | | |\n`;
-    }
-    if (objectAtRegister.length >= rounds && key === 'm3ConnectsPerS') {
-      const fair = Array.from({ length: rounds }, (_, i) => ratio(ours[i][key] as number, objectAtRegister[i][key] as number));
-      const fairMet = fair.filter((v) => v >= target!).length;
-      out += `| jobcast ÷ ${OBJECT_AT_REGISTER}: ${label} | ${fair.map(fmt3).join(' | ')} | ≥ ${target} | ${fairMet} of ${rounds} |\n`;
-    }
+    const goal = target === undefined ? '' : `${better === 'lower' ? '≤' : '≥'} ${target}`;
+    const ratios = [medians.floor, medians['floor+storage'], medians.node].map((peer) => fmt3(ratio(ours, peer?.[key])));
+    out += `| ${label} | ${row.join(' | ')} | ${ratios[0]} | ${goal} | ${ratios[1]} | ${ratios[2]} |\n`;
   }
   return out;
+}
+
+/** Where the machine and the command are named above the table. */
+export function machine(): string {
+  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${execSync('uname -sr').toString().trim()}, Node ${process.version}`;
 }
 
 /** The ratios jobcast ÷ floor and jobcast ÷ node as a bar chart, rendered by headless Chromium. */
@@ -139,4 +106,15 @@ export async function chart(medians: Medians, path: string): Promise<boolean> {
   await page.screenshot({ path });
   await browser.close();
   return true;
+}
+
+const START = '<!-- generated: start -->';
+const END = '<!-- generated: end -->';
+
+/** Replaces what lies between the page's generated markers; everything around them is written by hand. */
+export function writeGenerated(path: string, generated: string): void {
+  const page = readFileSync(path, 'utf8');
+  const [from, to] = [page.indexOf(START), page.indexOf(END)];
+  if (from < 0 || to < from) throw new Error(`${path} has no ${START} … ${END} section to write into`);
+  writeFileSync(path, `${page.slice(0, from + START.length)}\n${generated.trim()}\n${page.slice(to)}`);
 }

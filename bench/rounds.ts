@@ -1,42 +1,19 @@
-// What `npm run bench` and `npm run bench:focus` share: the targets by name, and running each in
-// turn for some rounds with the server always stopped afterwards, on a time bound and on a signal.
+// The targets by name, and running each in turn for some rounds with the server always stopped
+// afterwards, on a time bound and on a signal.
 import { ClientPool } from './load/pool.ts';
-import {
-  direct,
-  startFloor,
-  startFloorAssets,
-  startFloorAssetsStorage,
-  startFloorStorage,
-  startFloorKv,
-  startFloorOwnRequest,
-  startFloorObjectAtRegister,
-  startNode,
-  startOurs,
-  startPushpin,
-  startRedisPair,
-  type Target,
-} from './targets.ts';
+import { startFloor, startNode, startOurs, startPushpin, startRedisPair, type Target } from './targets.ts';
+
+/** The column measured through `wrangler dev`'s proxy, with its trace store on, as `npm run dev` runs. */
+export const THROUGH_DEV_PROXY = 'jobcast (wrangler dev)';
 
 export const STARTERS: Record<string, () => Promise<Target>> = {
-  jobcast: startOurs,
-  floor: startFloor,
-  'floor+assets': startFloorAssets,
-  'floor+assets+storage': startFloorAssetsStorage,
-  'floor+storage': startFloorStorage,
-  'floor+kv': startFloorKv,
-  'floor (own request)': startFloorOwnRequest,
-  'floor (object at register)': startFloorObjectAtRegister,
+  jobcast: () => startOurs(),
+  floor: () => startFloor(),
+  'floor+storage': () => startFloor(true),
   node: startNode,
   'node+redis': startRedisPair,
   pushpin: startPushpin,
-  'jobcast direct': () => direct(startOurs, 'jobcast direct'),
-  'floor direct': () => direct(startFloor, 'floor direct'),
-  'floor+storage direct': () => direct(startFloorStorage, 'floor+storage direct'),
-  // Another checkout of jobcast (its wrangler.toml in FOCUS_BASELINE), for an A/B of a change.
-  baseline: () => startOurs({ config: process.env.FOCUS_BASELINE ?? '', name: 'baseline' }),
-  // A second and a third (FOCUS_BASELINE2, FOCUS_BASELINE3), to weigh candidate changes against each other in one run.
-  baseline2: () => startOurs({ config: process.env.FOCUS_BASELINE2 ?? '', name: 'baseline2' }),
-  baseline3: () => startOurs({ config: process.env.FOCUS_BASELINE3 ?? '', name: 'baseline3' }),
+  [THROUGH_DEV_PROXY]: () => startOurs(THROUGH_DEV_PROXY, {}, true),
 };
 
 /**

@@ -84,80 +84,42 @@ async function nodePeer(env: Record<string, string>): Promise<{ port: number; ch
   return { port, child };
 }
 
-export async function startOurs(options: { inspectorPort?: number; config?: string; name?: string } = {}): Promise<Target & { server: DevServer }> {
+/**
+ * The settings deployed code runs under, locally: requests sent straight to the workerd that runs the
+ * worker (not through wrangler's dev proxy, a second workerd in front), and the dev-only trace store off.
+ */
+const AS_DEPLOYED = { X_LOCAL_OBSERVABILITY: 'false' };
+
+/** jobcast, with `vars` on top of the bench's settings, as deployed code runs (or through `wrangler dev`'s proxy). */
+export async function startOurs(name = 'jobcast', vars: Record<string, string> = {}, throughDevProxy = false): Promise<Target> {
   const server = await startDevServer(
-    { HEARTBEAT_MS: String(HEARTBEAT_MS), MAX_SUBSCRIBERS_PER_JOB: '2000', API_TOKENS: 'bench-token' },
+    { HEARTBEAT_MS: String(HEARTBEAT_MS), MAX_SUBSCRIBERS_PER_JOB: '2000', API_TOKENS: 'bench-token', ...vars },
     undefined,
-    options.config ?? 'wrangler.toml',
-    options.inspectorPort,
+    'wrangler.toml',
+    0,
+    throughDevProxy ? {} : AS_DEPLOYED,
   );
-  return {
-    name: options.name ?? 'jobcast',
-    behindDevProxy: true,
-    ports: [server.port],
-    postPort: server.port,
-    headers: { Authorization: 'Bearer bench-token' },
-    pids: () => [server.process.pid!],
-    stop: server.stop,
-    server,
-  };
+  return workerTarget(name, server, { Authorization: 'Bearer bench-token' }, throughDevProxy);
 }
 
-/** The same target, but with requests sent straight to the runtime, skipping wrangler's proxy. */
-export async function direct(start: () => Promise<Target & { server?: DevServer }>, name: string): Promise<Target> {
-  const target = await start();
-  for (const port of target.server ? runtimePorts(target.server) : []) {
+/** The floor (bench/floor/worker.ts); with `persist`, floor+storage. */
+export async function startFloor(persist = false): Promise<Target> {
+  const server = await startDevServer(persist ? { PERSIST: 'true' } : {}, undefined, 'bench/floor/wrangler.toml', 0, AS_DEPLOYED);
+  return workerTarget(persist ? 'floor+storage' : 'floor', server, {}, false);
+}
+
+async function workerTarget(name: string, server: DevServer, headers: Record<string, string>, throughDevProxy: boolean): Promise<Target> {
+  const target: Target = { name, ports: [server.port], postPort: server.port, behindDevProxy: true, headers, pids: () => [server.process.pid!], stop: server.stop };
+  if (throughDevProxy) return target;
+  for (const port of runtimePorts(server)) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { ...target, name, ports: [port], postPort: port, behindDevProxy: false };
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { ...target, ports: [port], postPort: port, behindDevProxy: false };
     } catch {
       // not the worker's port
     }
   }
-  await target.stop();
+  await server.stop();
   throw new Error(`${name}: found no port of the runtime that serves the worker`);
-}
-
-export async function startFloor(): Promise<Target & { server: DevServer }> {
-  return floorWith('floor', 'bench/floor/wrangler.toml', {});
-}
-
-/** The floor plus the platform pieces jobcast's configuration adds (assets in front), to take the gap apart. */
-export function startFloorAssets(): Promise<Target & { server: DevServer }> {
-  return floorWith('floor+assets', 'bench/floor/wrangler.assets.toml', {});
-}
-
-/**
- * The floor plus only the durable write (no assets): the two additions taken apart. Its register makes
- * the object's table and a pending row, as jobcast's does. (Until 2026-11-29 its register did not reach
- * the object, and the completion's write also made the table, a heavier write than jobcast's.)
- */
-export function startFloorStorage(inspectorPort?: number): Promise<Target & { server: DevServer }> {
-  return floorWith('floor+storage', 'bench/floor/wrangler.toml', { PERSIST: 'true' }, inspectorPort);
-}
-
-/** The floor plus the durable write through the synchronous key-value API instead of a SQL statement. */
-export function startFloorKv(): Promise<Target & { server: DevServer }> {
-  return floorWith('floor+kv', 'bench/floor/wrangler.toml', { PERSIST: 'kv' });
-}
-
-/** The floor whose worker sends its object a request of its own rather than the incoming one. */
-export function startFloorOwnRequest(): Promise<Target & { server: DevServer }> {
-  return floorWith('floor (own request)', 'bench/floor/wrangler.toml', { FORWARD: 'own' });
-}
-
-/** The floor whose register reaches the object (making it), as jobcast's does; the floor's connect makes it otherwise. */
-export function startFloorObjectAtRegister(): Promise<Target & { server: DevServer }> {
-  return floorWith('floor (object at register)', 'bench/floor/wrangler.toml', { REGISTER: 'object' });
-}
-
-/** ... and a durable write of the result before it is sent, as jobcast promises. */
-export function startFloorAssetsStorage(): Promise<Target & { server: DevServer }> {
-  return floorWith('floor+assets+storage', 'bench/floor/wrangler.assets.toml', { PERSIST: 'true' });
-}
-
-async function floorWith(name: string, config: string, vars: Record<string, string>, inspectorPort?: number): Promise<Target & { server: DevServer }> {
-  const server = await startDevServer(vars, undefined, config, inspectorPort);
-  return { name, ports: [server.port], postPort: server.port, behindDevProxy: true, headers: {}, pids: () => [server.process.pid!], stop: server.stop, server };
 }
 
 export async function startNode(): Promise<Target> {

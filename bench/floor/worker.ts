@@ -1,25 +1,15 @@
 import { DurableObject } from 'cloudflare:workers';
 
+/**
+ * The runtime's floor: a Durable Object per job that holds the job's streams and sends the result,
+ * with no checks, no history and no timers. Registering reaches the job's object (making it), and a
+ * stream ends after its result, as jobcast's do. With PERSIST=true ("floor+storage") the register
+ * makes a table and a pending row, and the result is written and made durable before it is sent,
+ * as jobcast promises: the cost of the durable write alone, with no code of ours.
+ */
 interface Env {
   FLOOR: DurableObjectNamespace;
-  /**
-   * "true": write the result to a SQLite table and wait until it is durable before sending it (floor +
-   * storage); "kv": the same through the synchronous key-value API (same database, no SQL statement).
-   * Either way registering reaches the object, which makes its table and a pending row durably, as
-   * jobcast's register does, so the completion writes one row into a table that exists.
-   */
   PERSIST?: string;
-  /**
-   * "own": the worker sends the object a request of its own (the URL, and the body for a POST) instead
-   * of handing it the incoming request, as jobcast's worker does. A diagnostic of the floor itself.
-   */
-  FORWARD?: string;
-  /**
-   * "object": registering a job reaches its object, which makes the object, as jobcast's register
-   * does; otherwise (and PERSIST unset) the worker answers it alone and the object is first made by
-   * the stream's connect, which the floor's connects/s then pays for.
-   */
-  REGISTER?: string;
 }
 
 const encoder = new TextEncoder();
@@ -30,10 +20,12 @@ export class FloorObject extends DurableObject<Env> {
   tableReady = false;
 
   override async fetch(request: Request): Promise<Response> {
+    const persist = this.env.PERSIST === 'true';
     if (request.method === 'PUT') {
-      if (this.env.PERSIST === 'kv') this.ctx.storage.kv.put('result', '');
-      else if (this.env.PERSIST === 'true') this.write('');
-      if (this.env.PERSIST) await this.ctx.storage.sync();
+      if (persist) {
+        this.write('');
+        await this.ctx.storage.sync();
+      }
       return Response.json({ created: true }, { status: 201 });
     }
     if (request.method === 'GET') {
@@ -41,13 +33,10 @@ export class FloorObject extends DurableObject<Env> {
       const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
       controller.enqueue(CONNECT);
       this.streams.add(controller);
-      return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
+      return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
     }
     const { moveUrl } = (await request.json()) as { moveUrl: string };
-    if (this.env.PERSIST === 'kv') {
-      this.ctx.storage.kv.put('result', moveUrl);
-      await this.ctx.storage.sync();
-    } else if (this.env.PERSIST === 'true') {
+    if (persist) {
       this.write(moveUrl);
       await this.ctx.storage.sync();
     }
@@ -66,7 +55,6 @@ export class FloorObject extends DurableObject<Env> {
     return Response.json({ eventId: 1, delivered });
   }
 
-  /** One row; the table is made by the object's first write (register's, with REGISTER=object). */
   write(moveUrl: string): void {
     if (!this.tableReady) this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS result (id INTEGER PRIMARY KEY, move_url TEXT)');
     this.tableReady = true;
@@ -80,10 +68,6 @@ export default {
     if (url.pathname === '/healthz') return Response.json({ ok: true });
     const match = /^\/(?:sse\/connect|jobs)\/([^/]+)(\/complete)?$/.exec(url.pathname);
     if (!match) return new Response('not found', { status: 404 });
-    if (request.method === 'PUT' && env.REGISTER !== 'object' && !env.PERSIST) return Response.json({ id: match[1] }, { status: 201 });
-    const stub = env.FLOOR.get(env.FLOOR.idFromName(match[1]));
-    if (env.FORWARD !== 'own') return stub.fetch(request);
-    const body = request.method === 'POST' ? await request.arrayBuffer() : undefined;
-    return stub.fetch(`https://floor.internal${url.pathname}`, { method: request.method, body });
+    return env.FLOOR.get(env.FLOOR.idFromName(match[1])).fetch(request);
   },
 };

@@ -31,6 +31,7 @@ export async function startDevServer(
   persistTo?: string,
   configPath = 'wrangler.toml',
   inspectorPort = 0,
+  env: Record<string, string> = {},
 ): Promise<DevServer> {
   const port = await freePort();
   const state = persistTo ?? mkdtempSync(join(tmpdir(), 'jobcast-dev-'));
@@ -38,7 +39,7 @@ export async function startDevServer(
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
   const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: ROOT,
-    env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', CI: '1' },
+    env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', CI: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
