@@ -6,13 +6,13 @@ import { openApiDocument } from './openapi';
 import { mintSubscribeToken, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
-import { ApiError, errorResponse, JOB_REFUSALS } from './errors';
-import { ANSWER_HEADER, JOB_ID_HEADER, LAST_EVENT_ID_HEADER, type JobStub, type Published } from './job-object';
+import { ApiError, errorResponse } from './errors';
+import { JobClient } from './job-protocol';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
 import { logError, logInfo } from './log';
 import { isAllowedRedirect } from './redirect';
-import { CompleteBody, FailBody, ProgressBody, RegisterBody } from './schemas';
+import { CompleteBody, FailBody, ProgressBody, RegisterBody, type Registered } from './schemas';
 import { STATIC_FILES, staticRedirect, staticResponse } from './static';
 
 type Ctx = Context<AppEnv>;
@@ -44,8 +44,8 @@ app.use('/jobs/*', browserCors);
 // RegExpRouter to a trie walked on every request, the backend's hot path included.
 const JOB_ACTIONS: Record<string, Handler> = {
   progress: methods({ POST: backend('progress', progress) }),
-  complete: methods({ POST: backend('complete', (c) => finish(c, 'result')) }),
-  fail: methods({ POST: backend('fail', (c) => finish(c, 'failed')) }),
+  complete: methods({ POST: backend('complete', (c, id) => finish(c, id, 'result')) }),
+  fail: methods({ POST: backend('fail', (c, id) => finish(c, id, 'failed')) }),
   '': methods({ GET: status, PUT: backend('register', register), DELETE: backend('delete', remove) }),
 };
 // `/jobs/{id}/{action}` with a non-empty id, else `/jobs/{id}` (an id may be empty or hold "/" here).
@@ -61,7 +61,7 @@ app.all(
   methods({
     POST: (c) => {
       if (!c.get('config').demoEnabled) throw new ApiError('not_found', 'No such route. See docs/api.md for the routes jobcast serves.');
-      return startDemoJob(c, (id) => jobObject(c, id));
+      return startDemoJob(c, (id) => new JobClient(c.env.JOBS, id));
     },
   }),
 );
@@ -131,19 +131,25 @@ function methods(handlers: Partial<Record<string, Handler>>): Handler {
   };
 }
 
-/** Backend routes: authenticated, and logged once per call (never with the token). */
-function backend(route: string, handler: Handler): Handler {
+/** What a backend route answers: a JSON body with its status (or a bare 204), and the streams delivered to. */
+type BackendAnswer = { status: 200 | 201 | 202; body: object; delivered?: number } | { status: 204; delivered?: undefined };
+
+/** Backend routes: authenticated, given the checked job id, and logged once per call (never with the token). */
+function backend(route: string, handler: (c: Ctx, id: string) => Promise<BackendAnswer>): Handler {
   return async (c) => {
     const started = Date.now();
     let response: Response;
+    let delivered: number | undefined;
     try {
       requireApiToken(c.req.raw, c.get('config'));
-      response = await handler(c);
+      const answer = await handler(c, jobId(c));
+      delivered = answer.delivered;
+      response = answer.status === 204 ? c.body(null, 204) : c.json(answer.body, answer.status);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       response = errorResponse(error.code, error.message, error.headers);
     }
-    logInfo('backend call', { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered: c.get('delivered') });
+    logInfo('backend call', { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered });
     return response;
   };
 }
@@ -173,26 +179,8 @@ async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): P
   });
 }
 
-function jobObject(c: Ctx, id: string): JobStub {
-  return c.env.JOBS.get(c.env.JOBS.idFromName(id)) as unknown as JobStub;
-}
-
-/**
- * A backend call on the job's object. The object answers with no body: the contract's answer rides in
- * an internal header, so the call is over as soon as its head arrives (no body to pump across the hop
- * and read back; measured in BENCHMARKS.md). The worker takes the delivered count off it for the log.
- * The object's refusals (404/409) come as ordinary error responses and are passed on as they are.
- */
-async function callJob(c: Ctx, id: string, path: '/progress' | '/finish', body: unknown): Promise<Response> {
-  const response = await jobObject(c, id).fetch(`https://job.internal${path}`, {
-    method: 'POST',
-    headers: { [JOB_ID_HEADER]: id },
-    body: JSON.stringify(body),
-  });
-  const answer = response.headers.get(ANSWER_HEADER);
-  if (answer === null) return response;
-  c.set('delivered', (JSON.parse(answer) as Published).delivered);
-  return new Response(answer, { status: response.status, headers: { 'Content-Type': 'application/json' } });
+function job(c: Ctx, id: string): JobClient {
+  return new JobClient(c.env.JOBS, id);
 }
 
 function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
@@ -204,61 +192,46 @@ function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
   }
 }
 
-function notFoundOrFinished(error: keyof typeof JOB_REFUSALS): ApiError {
-  return new ApiError(error, JOB_REFUSALS[error]);
-}
-
 async function connect(c: Ctx): Promise<Response> {
   const id = jobId(c);
   await requireSubscriber(c, id, false);
-  const lastEventId = c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '';
-  return jobObject(c, id).fetch('https://job.internal/connect', {
-    headers: { [JOB_ID_HEADER]: id, [LAST_EVENT_ID_HEADER]: lastEventId },
-  });
+  return job(c, id).connect(c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '');
 }
 
 async function status(c: Ctx): Promise<Response> {
   const id = jobId(c);
   await requireSubscriber(c, id, true);
-  const view = await jobObject(c, id).status(id);
-  if (!view) throw notFoundOrFinished('job_not_found');
-  return c.json(view);
+  return c.json(await job(c, id).status());
 }
 
-async function register(c: Ctx): Promise<Response> {
-  const id = jobId(c);
+async function register(c: Ctx, id: string): Promise<BackendAnswer> {
   const body = await readJsonBody(c.req.raw, RegisterBody);
-  const { created, job } = await jobObject(c, id).register(id, body.ttlSeconds);
+  const { created, job: record } = await job(c, id).register(body.ttlSeconds);
   const { signingKey } = c.get('config');
-  const query = signingKey ? `?token=${await mintSubscribeToken(signingKey, id, Math.floor(job.expiresAt / 1000))}` : '';
-  return c.json(
-    {
-      id,
-      status: job.status,
-      subscribeUrl: `/sse/connect/${id}${query}`,
-      statusUrl: `/jobs/${id}${query}`,
-      expiresAt: new Date(job.expiresAt).toISOString(),
-    },
-    created ? 201 : 200,
-  );
+  const query = signingKey ? `?token=${await mintSubscribeToken(signingKey, id, Math.floor(record.expiresAt / 1000))}` : '';
+  const registered: Registered = {
+    id,
+    status: record.status,
+    subscribeUrl: `/sse/connect/${id}${query}`,
+    statusUrl: `/jobs/${id}${query}`,
+    expiresAt: new Date(record.expiresAt).toISOString(),
+  };
+  return { status: created ? 201 : 200, body: registered };
 }
 
-async function progress(c: Ctx): Promise<Response> {
-  const id = jobId(c);
-  const body = await readJsonBody(c.req.raw, ProgressBody);
-  return callJob(c, id, '/progress', body);
+async function progress(c: Ctx, id: string): Promise<BackendAnswer> {
+  const published = await job(c, id).progress(await readJsonBody(c.req.raw, ProgressBody));
+  return { status: 202, body: published, delivered: published.delivered };
 }
 
-async function finish(c: Ctx, status: Terminal['status']): Promise<Response> {
-  const id = jobId(c);
+async function finish(c: Ctx, id: string, status: Terminal['status']): Promise<BackendAnswer> {
   const body = await readJsonBody(c.req.raw, status === 'result' ? CompleteBody : FailBody);
   checkRedirect(c, body.moveUrl);
-  const terminal: Terminal = { status, ...body };
-  return callJob(c, id, '/finish', terminal);
+  const published = await job(c, id).finish({ status, ...body });
+  return { status: 200, body: published, delivered: published.delivered };
 }
 
-async function remove(c: Ctx): Promise<Response> {
-  const id = jobId(c);
-  await jobObject(c, id).remove();
-  return c.body(null, 204);
+async function remove(c: Ctx, id: string): Promise<BackendAnswer> {
+  await job(c, id).remove();
+  return { status: 204 };
 }

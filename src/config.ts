@@ -36,7 +36,7 @@ export interface Config {
 }
 
 /** Hono's typing of the worker: its bindings, and what middleware leaves for the handlers. */
-export type AppEnv = { Bindings: Env; Variables: { config: Config; jobId?: string; delivered?: number } };
+export type AppEnv = { Bindings: Env; Variables: { config: Config; jobId?: string } };
 
 export const DEV_API_TOKEN = 'dev-api-token';
 

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { readJsonBody } from './body';
 import type { AppEnv } from './config';
-import type { JobStub } from './job-object';
+import type { JobClient } from './job-protocol';
 import { logWarn } from './log';
 import { DemoBody } from './schemas';
 import { mintSubscribeToken } from './subscribe-token';
@@ -18,33 +18,34 @@ const STEPS = [
  * few seconds, then completes it (or fails it). It exists under `wrangler dev`, and in a deployed
  * worker only with DEMO_ENABLED=true.
  */
-export async function startDemoJob(c: Context<AppEnv>, stubFor: (id: string) => JobStub): Promise<Response> {
+export async function startDemoJob(c: Context<AppEnv>, clientFor: (id: string) => JobClient): Promise<Response> {
   const { outcome = 'result', stepMs = 900 } = await readJsonBody(c.req.raw, DemoBody);
   const id = `demo-${crypto.randomUUID()}`;
-  const job = stubFor(id);
-  const { job: record } = await job.register(id, 600);
+  const job = clientFor(id);
+  const { job: record } = await job.register(600);
   const { signingKey } = c.get('config');
   const token = signingKey ? await mintSubscribeToken(signingKey, id, Math.floor(record.expiresAt / 1000)) : null;
   const query = token ? `?token=${token}` : '';
-  c.executionCtx.waitUntil(runDemoJob(job, id, outcome, stepMs, token));
+  c.executionCtx.waitUntil(runDemoJob(job, outcome, stepMs, token));
   return c.json({ id, subscribeUrl: `/sse/connect/${id}${query}`, statusUrl: `/jobs/${id}${query}` }, 201);
 }
 
-async function runDemoJob(job: JobStub, id: string, outcome: 'result' | 'failed', stepMs: number, token: string | null) {
+async function runDemoJob(job: JobClient, outcome: 'result' | 'failed', stepMs: number, token: string | null) {
+  const id = job.jobId;
   const pause = () => new Promise((resolve) => setTimeout(resolve, stepMs));
   try {
     for (const step of STEPS) {
       await pause();
-      await job.progress(id, step.progress, step.message);
+      await job.progress(step);
     }
     await pause();
     if (outcome === 'failed') {
-      await job.finish(id, { status: 'failed', error: 'The card was declined by the bank. No money was taken.' });
+      await job.finish({ status: 'failed', error: 'The card was declined by the bank. No money was taken.' });
       return;
     }
     const invoice = `INV-${id.slice(5, 13).toUpperCase()}`;
     const moveUrl = `/done?id=${id}${token ? `&token=${token}` : ''}`;
-    await job.finish(id, {
+    await job.finish({
       status: 'result',
       moveUrl,
       data: { invoice, amount: '42.00', currency: 'EUR', items: 3, delivery: 'Tomorrow, 9:00–12:00' },

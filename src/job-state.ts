@@ -1,4 +1,6 @@
 /** A job's persisted record and the pure rules over it: views, event payloads, replay, idempotency. */
+import type { JobView } from './schemas';
+
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
@@ -34,19 +36,6 @@ export interface Terminal {
 
 /** At least this many of a job's latest events stay available for `Last-Event-ID` resumes. */
 export const EVENT_HISTORY = 100;
-
-export interface JobView {
-  id: string;
-  status: JobStatus;
-  progress?: number;
-  message?: string;
-  moveUrl?: string;
-  data?: JsonObject;
-  error?: string;
-  lastEventId: number;
-  createdAt: string;
-  finishedAt?: string;
-}
 
 export function toView(job: JobRecord): JobView {
   return {

@@ -32,3 +32,10 @@ export function formatComment(text: string): string {
   if (/[\r\n]/.test(text)) throw new Error('SSE comment must not contain CR or LF');
   return `: ${text}\n\n`;
 }
+
+/** The headers of every event stream jobcast answers. */
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+} as const;

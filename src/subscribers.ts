@@ -10,8 +10,8 @@ export type DropReason = 'departed' | 'overflow';
 
 interface Subscriber {
   controller: ReadableStreamDefaultController<Uint8Array>;
-  /** Open order: subscribers with a lower number were opened earlier. */
-  seq: number;
+  /** The last event its first bytes held. Subscribers opened later never hold less. */
+  seenThrough: number;
   openedAt: number;
   lastWriteAt: number;
 }
@@ -30,7 +30,6 @@ export class SubscriberSet {
   readonly #byLastWrite = new Set<Subscriber>();
   /** Insertion order is open order: the first entry is the oldest. */
   readonly #byOpened = new Set<Subscriber>();
-  #opened = 0;
 
   constructor(
     private readonly maxBufferedBytes: number,
@@ -41,18 +40,13 @@ export class SubscriberSet {
     return this.#byOpened.size;
   }
 
-  /** A mark for `broadcast`: the streams opened before this moment. */
-  get mark(): number {
-    return this.#opened;
-  }
-
-  /** A response stream that starts with `first` and stays open for later writes. */
-  open(now: number, first: Uint8Array): ReadableStream<Uint8Array> {
+  /** A response stream that starts with `first`, which holds every event up to `seenThrough`. */
+  open(now: number, first: Uint8Array, seenThrough = 0): ReadableStream<Uint8Array> {
     let subscriber: Subscriber | undefined;
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
-          subscriber = { controller, seq: this.#opened++, openedAt: now, lastWriteAt: now };
+          subscriber = { controller, seenThrough, openedAt: now, lastWriteAt: now };
           controller.enqueue(first);
         },
         cancel: () => {
@@ -68,14 +62,14 @@ export class SubscriberSet {
   }
 
   /**
-   * Writes the same bytes to every open stream opened before `mark` (all of them by default): a
-   * stream opened later already got these bytes in its replay. Returns how many took them.
+   * Writes event `eventId` to every open stream that has not seen it (all of them by default): a
+   * stream opened after the event was stored got it in its replay. Returns how many took it.
    */
-  broadcast(chunk: Uint8Array, now: number, mark = Infinity): number {
+  broadcast(chunk: Uint8Array, now: number, eventId = Infinity): number {
     let delivered = 0;
     let skipped = false;
     for (const subscriber of this.#byOpened) {
-      if (subscriber.seq >= mark) {
+      if (subscriber.seenThrough >= eventId) {
         skipped = true;
         break;
       }
@@ -87,7 +81,7 @@ export class SubscriberSet {
     if (!skipped) return delivered; // every survivor has the same lastWriteAt: still in order
     // Those written to are now the most recently written: move them behind the ones skipped.
     for (const subscriber of this.#byOpened) {
-      if (subscriber.seq >= mark) break;
+      if (subscriber.seenThrough >= eventId) break;
       this.#byLastWrite.delete(subscriber);
       this.#byLastWrite.add(subscriber);
     }

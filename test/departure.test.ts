@@ -10,7 +10,7 @@ const MAX = Number(TEST_BINDINGS.MAX_SUBSCRIBERS_PER_JOB);
 
 function streamCount(id: string): Promise<number> {
   const stub = env.JOBS.get(env.JOBS.idFromName(id));
-  return runInDurableObject(stub, (instance: JobObject) => instance.streamCount);
+  return runInDurableObject(stub, (instance: JobObject) => instance.listenerCount);
 }
 
 describe('departed clients', () => {

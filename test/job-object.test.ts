@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { JobObject, JobStub } from '../src/job-object';
+import type { JobObject } from '../src/job-object';
+import { JobClient } from '../src/job-protocol';
 import { call, complete, connect, newJobId, progress, register } from './support/http';
 
 function stubFor(id: string) {
@@ -56,9 +57,9 @@ describe('JobObject state', () => {
 
   it('keeps only the latest 100 events in storage', async () => {
     const id = newJobId();
-    const stub = stubFor(id) as unknown as JobStub;
-    await stub.register(id, undefined);
-    for (let i = 0; i < 130; i++) await stub.progress(id, i / 130, undefined);
+    const job = new JobClient(env.JOBS, id);
+    await job.register();
+    for (let i = 0; i < 130; i++) await job.progress({ progress: i / 130 });
     const ids = await runInDurableObject(stubFor(id), (_i: JobObject, state) =>
       state.storage.sql.exec<{ lo: number; hi: number; n: number }>('SELECT min(id) lo, max(id) hi, count(*) n FROM events').one(),
     );

@@ -26,12 +26,11 @@ describe('SubscriberSet', () => {
     expect(set.size).toBe(0);
   });
 
-  it('broadcasts only to streams opened before a mark, and keeps heartbeat order right', async () => {
+  it('broadcasts an event only to streams that have not seen it, and keeps heartbeat order right', async () => {
     const { set } = setup();
-    const before = set.open(0, bytes('A\n'));
-    const mark = set.mark;
-    const after = set.open(500, bytes('B\n'));
-    expect(set.broadcast(bytes('x\n'), 900, mark)).toBe(1);
+    const before = set.open(0, bytes('A\n'), 0);
+    const after = set.open(500, bytes('B\n'), 1);
+    expect(set.broadcast(bytes('x\n'), 900, 1)).toBe(1);
     // The stream written at 900 is now the less idle one: only the later-opened stream is due at 1,500.
     expect(set.sweep(1500, PING, 1000, 60_000, 0)).toMatchObject({ pinged: 1, nextDueAt: 1900 });
     set.closeAll();

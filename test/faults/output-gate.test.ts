@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { JobObject } from '../../src/job-object';
-import { JOB_ID_HEADER } from '../../src/job-object';
+import { connectRequest } from '../../src/job-protocol';
 import type { SseFrame } from '../support/sse-client';
 import { call, connect, newJobId, register, sleep } from '../support/http';
 
@@ -25,7 +25,7 @@ const decoder = new TextDecoder();
 
 type Call = (instance: JobObject, id: string) => unknown;
 const calls: [string, Call][] = [
-  ['progress', (instance, id) => instance.progress(id, 0.5, 'gated')],
+  ['progress', (instance, id) => instance.progress(id, { progress: 0.5, message: 'gated' })],
   ['result', (instance, id) => instance.finish(id, { status: 'result', moveUrl: '/gated' })],
 ];
 
@@ -58,7 +58,7 @@ describe('output gate: stream bytes leave only once the write behind them is dur
       // Filled from inside the object; the test shares its isolate, so this survives the reset.
       const seen: string[] = [];
       const attempt = runInDurableObject(stubFor(id), async (instance: JobObject, state) => {
-        const response = await instance.fetch(new Request('http://job/connect', { headers: { [JOB_ID_HEADER]: id } }));
+        const response = await instance.fetch(connectRequest(id, ''));
         const reader = response.body!.getReader();
         seen.push(decoder.decode((await reader.read()).value));
         // One turn: the commit of this turn's writes, the call's included, will fail.
@@ -100,9 +100,9 @@ describe('output gate: stream bytes leave only once the write behind them is dur
     const id = newJobId();
     await register(id);
     const frames = await runInDurableObject(stubFor(id), async (instance: JobObject) => {
-      const call = instance.progress(id, 0.5, 'once');
+      const call = instance.progress(id, { progress: 0.5, message: 'once' });
       // Opened before the write is durable: its replay already carries the event.
-      const response = await instance.fetch(new Request('http://job/connect', { headers: { [JOB_ID_HEADER]: id } }));
+      const response = await instance.fetch(connectRequest(id, ''));
       expect(await call).toMatchObject({ ok: true, eventId: 1, delivered: 0 });
       const reader = response.body!.getReader();
       let text = '';
