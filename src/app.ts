@@ -8,6 +8,7 @@ import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
 import { ApiError, errorResponse } from './errors';
 import { JobClient } from './job-protocol';
+import { relay } from './relay';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
 import { logError, logInfo } from './log';
@@ -195,7 +196,10 @@ function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
 async function connect(c: Ctx): Promise<Response> {
   const id = jobId(c);
   await requireSubscriber(c, id, false);
-  return job(c, id).connect(c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '');
+  const config = c.get('config');
+  const answer = await job(c, id).connect(c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '', config.hibernate);
+  // Hibernate mode: the object answered with a WebSocket, whose messages the worker relays as SSE.
+  return answer.webSocket ? relay(answer.webSocket, config) : answer;
 }
 
 async function status(c: Ctx): Promise<Response> {

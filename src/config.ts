@@ -12,6 +12,8 @@ export interface Env {
   JOB_TTL_SECONDS?: string;
   RESULT_TTL_SECONDS?: string;
   LOG_LEVEL?: string;
+  /** `true`: the worker holds the browsers' streams and the job's object sleeps while they wait. */
+  HIBERNATE?: string;
   /** `true` turns the demo backend on in a deployed worker; under `wrangler dev` it is always on. */
   DEMO_ENABLED?: string;
   /** Set only by the committed `.dev.vars`, which `wrangler dev` reads and `wrangler deploy` never uploads. */
@@ -32,6 +34,7 @@ export interface Config {
   jobTtlSeconds: number;
   resultTtlSeconds: number;
   logLevel: 'info' | 'debug';
+  hibernate: boolean;
   demoEnabled: boolean;
 }
 
@@ -54,6 +57,13 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
     throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
   }
   return parsed;
+}
+
+function flag(name: string, value: string | undefined): boolean {
+  const text = (value ?? '').trim();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  throw new Error(`${name} must be "true" or "false", got ${JSON.stringify(value)}`);
 }
 
 function origins(name: string, value: string | undefined, allowStar: boolean): string[] {
@@ -102,6 +112,7 @@ export function readConfig(env: Env): Config {
     jobTtlSeconds: positiveInt('JOB_TTL_SECONDS', env.JOB_TTL_SECONDS, 86_400),
     resultTtlSeconds: positiveInt('RESULT_TTL_SECONDS', env.RESULT_TTL_SECONDS, 3_600),
     logLevel,
+    hibernate: flag('HIBERNATE', env.HIBERNATE),
     demoEnabled: localDev || env.DEMO_ENABLED === 'true',
   };
   cache.set(env, config);

@@ -19,13 +19,13 @@ import {
 import { JobStore } from './job-store';
 import { logInfo } from './log';
 import type { JobView, ProgressRequest, Published } from './schemas';
+import { closeSocket, SocketListeners } from './socket-listeners';
 import { formatMessage, SSE_HEADERS } from './sse';
 import { StreamListeners } from './stream-listeners';
 
-const encoder = new TextEncoder();
-
 /**
- * One job: its persisted record and event history, and the browsers waiting on it.
+ * One job: its persisted record and event history, and the browsers waiting on it, as response
+ * streams it holds (the default mode) or as hibernatable WebSockets from the worker (HIBERNATE=true).
  * Every call runs without awaiting between reading and writing state, so calls to one job never
  * interleave.
  */
@@ -33,6 +33,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   readonly #config: Config;
   readonly #store: JobStore;
   readonly #streams: StreamListeners;
+  readonly #sockets: SocketListeners;
   #job: JobRecord | null;
   #history: StoredEvent[];
 
@@ -45,16 +46,18 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const terminal = this.#job ? terminalEvent(this.#job) : null;
     if (terminal) this.#history.push(terminal);
     this.#streams = new StreamListeners(this.#config, () => this.#job?.id ?? null);
+    this.#sockets = new SocketListeners(ctx);
+    if (this.#config.logLevel === 'debug') logInfo('job object loaded', { job: this.#job?.id ?? null, sockets: this.#sockets.size });
   }
 
-  /** Open listeners: for the cap, and for tests. */
+  /** Open listeners, of both kinds: for the cap, and for tests. */
   get listenerCount(): number {
-    return this.#streams.size;
+    return this.#streams.size + this.#sockets.size;
   }
 
-  /** A browser's connect (see `connectRequest`): its stream. */
+  /** A browser's connect (see `connectRequest`): its stream, or a socket for the worker to relay. */
   override async fetch(request: Request): Promise<Response> {
-    const { jobId, lastEventId } = readConnect(request);
+    const { jobId, lastEventId, socket } = readConnect(request);
     const job = this.#current(jobId);
     if (!job) return errorResponse('job_not_found', JOB_REFUSALS.job_not_found);
     const resumeFrom = parseLastEventId(lastEventId);
@@ -62,14 +65,14 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
 
     let first = formatMessage({ retry: this.#config.reconnectMs, event: 'connect', data: JSON.stringify({ status: 'connect', moveUrl: '' }) });
     for (const event of eventsToReplay(job, this.#history, resumeFrom)) first += frame(event);
-    const bytes = encoder.encode(first);
-    if (job.status !== 'pending') return new Response(bytes, { headers: SSE_HEADERS });
+    if (job.status !== 'pending') return new Response(first, { headers: SSE_HEADERS });
 
     const { maxSubscribersPerJob } = this.#config;
     if (this.listenerCount >= maxSubscribersPerJob) {
       return errorResponse('too_many_subscribers', `This job already has ${maxSubscribersPerJob} open streams; close one or try again later.`);
     }
-    return new Response(this.#streams.open(bytes, job.lastEventId), { headers: SSE_HEADERS });
+    if (socket) return new Response(null, { status: 101, webSocket: this.#sockets.accept(first, job.lastEventId) });
+    return new Response(this.#streams.open(first, job.lastEventId), { headers: SSE_HEADERS });
   }
 
   register(jobId: string, ttlSeconds: number | undefined): Registration {
@@ -131,8 +134,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
    */
   async #announce(event: StoredEvent, last: boolean): Promise<Outcome<Published>> {
     await this.ctx.storage.sync();
-    const bytes = encoder.encode(frame(event));
-    const delivered = this.#streams.send(event.id, bytes);
+    const text = frame(event);
+    const delivered = this.#streams.send(event.id, text) + this.#sockets.send(event.id, text);
     if (last) this.#endListeners();
     return { ok: true, eventId: event.id, delivered };
   }
@@ -156,6 +159,16 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     } else {
       await this.ctx.storage.setAlarm(this.#nextAlarm(job, Date.now()));
     }
+  }
+
+  /** A relaying worker closed its socket: its browser left, or its stream reached its end. */
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    closeSocket(socket, code, reason);
+    if (this.#config.logLevel === 'debug') logInfo('stream ended', { job: this.#job?.id ?? null, reason: reason || 'closed' });
+  }
+
+  override webSocketError(socket: WebSocket): void {
+    closeSocket(socket, 1011, 'error');
   }
 
   /**
@@ -187,6 +200,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
 
   #endListeners(): void {
     this.#streams.endAll();
+    this.#sockets.endAll();
   }
 
   async #purge(): Promise<void> {

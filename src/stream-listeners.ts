@@ -5,8 +5,8 @@ import { SubscriberSet, type DropReason } from './subscribers';
 /** Who is listening to one job: the operations the job's object needs, whatever holds the listeners. */
 export interface Listeners {
   readonly size: number;
-  /** Sends event `eventId` to every listener that joined before it was stored; returns how many took it. */
-  send(eventId: number, frame: Uint8Array): number;
+  /** Sends event `eventId`'s frame to every listener that joined before it was stored; returns how many took it. */
+  send(eventId: number, frame: string): number;
   /** Ends every listener cleanly, after what was already sent. */
   endAll(): void;
 }
@@ -19,7 +19,8 @@ export interface StreamTimings {
 
 /** A slow reader may fall this far behind before its stream is ended. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
-const HEARTBEAT = new TextEncoder().encode(formatComment('ping'));
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(formatComment('ping'));
 
 /**
  * Listeners as response streams held by the object (the default waiting mode): the object writes
@@ -43,16 +44,17 @@ export class StreamListeners implements Listeners {
   }
 
   /** A response stream that starts with `first`, which holds every event up to `seenThrough`. */
-  open(first: Uint8Array, seenThrough: number): ReadableStream<Uint8Array> {
+  open(first: string, seenThrough: number): ReadableStream<Uint8Array> {
     const now = Date.now();
-    const stream = this.#set.open(now, first, seenThrough);
+    const stream = this.#set.open(now, encoder.encode(first), seenThrough);
     if (this.timings.logLevel === 'debug') logInfo('stream opened', { job: this.jobId(), streams: this.size });
     this.#arm(now + Math.min(this.timings.heartbeatMs - this.#slackMs(), this.timings.streamMaxMs), now);
     return stream;
   }
 
-  send(eventId: number, frame: Uint8Array): number {
-    const delivered = this.#set.broadcast(frame, Date.now(), eventId);
+  send(eventId: number, frame: string): number {
+    if (this.size === 0) return 0;
+    const delivered = this.#set.broadcast(encoder.encode(frame), Date.now(), eventId);
     this.#flushDropLog();
     return delivered;
   }

@@ -21,6 +21,7 @@ describe('readConfig', () => {
       jobTtlSeconds: 86_400,
       resultTtlSeconds: 3_600,
       logLevel: 'info',
+      hibernate: false,
       demoEnabled: false,
     });
   });

@@ -117,4 +117,23 @@ describe('output gate: stream bytes leave only once the write behind them is dur
     });
     expect(frames.match(/event: progress/g)).toHaveLength(1);
   });
+
+  it('sends a progress event once to a socket accepted while its write was being made durable', async () => {
+    const id = newJobId();
+    await register(id);
+    const messages = await runInDurableObject(stubFor(id), async (instance: JobObject) => {
+      const call = instance.progress(id, { progress: 0.5, message: 'once' });
+      // Accepted before the write is durable: its first message already carries the event.
+      const socket = (await instance.fetch(connectRequest(id, '', true))).webSocket!;
+      const received: string[] = [];
+      socket.addEventListener('message', ({ data }) => received.push(typeof data === 'string' ? data : decoder.decode(data as ArrayBuffer)));
+      socket.accept();
+      expect(await call).toMatchObject({ ok: true, eventId: 1, delivered: 0 });
+      await sleep(300);
+      socket.close(1000, 'done');
+      return received.join('');
+    });
+    expect(messages.match(/event: connect/g)).toHaveLength(1);
+    expect(messages.match(/event: progress/g)).toHaveLength(1);
+  });
 });

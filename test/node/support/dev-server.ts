@@ -36,7 +36,9 @@ export async function startDevServer(
   const port = await freePort();
   const state = persistTo ?? mkdtempSync(join(tmpdir(), 'jobcast-dev-'));
   const args = ['dev', '-c', configPath, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--inspector-port', String(inspectorPort)];
-  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
+  // The *-hibernate test projects run every server in the hibernate waiting mode.
+  const modeVars = process.env.JOBCAST_TEST_HIBERNATE === 'true' ? { HIBERNATE: 'true' } : {};
+  for (const [name, value] of Object.entries({ ...modeVars, ...vars })) args.push('--var', `${name}:${value}`);
   const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: ROOT,
     env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', CI: '1', ...env },

@@ -1,0 +1,74 @@
+import { closeSocket } from './socket-listeners';
+import { formatComment, SSE_HEADERS } from './sse';
+
+export interface RelayTimings {
+  heartbeatMs: number;
+  streamMaxMs: number;
+}
+
+/** A slow reader may fall this far behind before its stream is ended, as in the default mode. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(formatComment('ping'));
+
+/**
+ * The hibernate mode's browser stream, held by the worker: what the job's object sends over `socket`
+ * is written to the SSE response byte for byte, and `: ping` after `heartbeatMs` of silence and the
+ * clean end after `streamMaxMs` come from the worker's own timers, so the object keeps none. A browser
+ * that left is noticed at the next write (the stream is cancelled or the write throws) and its socket
+ * closed, which is how the object forgets it. When the object closes the socket (the job finished or
+ * was deleted, or the object was reset), the stream ends cleanly and EventSource resumes with
+ * `Last-Event-ID`.
+ */
+export function relay(socket: WebSocket, timings: RelayTimings): Response {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let open = true;
+  let heartbeat: ReturnType<typeof setTimeout> | undefined;
+  let maxAge: ReturnType<typeof setTimeout> | undefined;
+
+  /** Stops the timers and closes the socket; false if that was done already. */
+  const stop = (reason: string): boolean => {
+    if (!open) return false;
+    open = false;
+    clearTimeout(heartbeat);
+    clearTimeout(maxAge);
+    closeSocket(socket, 1000, reason);
+    return true;
+  };
+  const end = (reason: string) => {
+    if (stop(reason)) controller.close();
+  };
+  const idle = () => {
+    clearTimeout(heartbeat);
+    heartbeat = setTimeout(() => write(HEARTBEAT), timings.heartbeatMs);
+  };
+  const write = (bytes: Uint8Array) => {
+    if (!open) return;
+    try {
+      controller.enqueue(bytes);
+    } catch {
+      stop('departed');
+      return;
+    }
+    if ((controller.desiredSize ?? 0) < 0) {
+      controller.error(new Error('the reader fell too far behind'));
+      stop('overflow');
+      return;
+    }
+    idle();
+  };
+
+  const body = new ReadableStream<Uint8Array>(
+    { start: (c) => void (controller = c), cancel: () => void stop('departed') },
+    { highWaterMark: MAX_BUFFERED_BYTES, size: (chunk) => chunk.byteLength },
+  );
+  // Listeners first: accept() delivers the messages the object sent before the upgrade was answered.
+  // The object sends text frames (a binary one would arrive as a Blob, read asynchronously).
+  socket.addEventListener('message', ({ data }) => write(encoder.encode(data as string)));
+  socket.addEventListener('close', () => end('closed'));
+  socket.addEventListener('error', () => end('closed'));
+  socket.accept();
+  maxAge = setTimeout(() => end('max_age'), timings.streamMaxMs);
+  idle();
+  return new Response(body, { headers: SSE_HEADERS });
+}

@@ -1,0 +1,57 @@
+import type { Listeners } from './stream-listeners';
+
+/** What each socket keeps across hibernation: the last event its first message held. */
+interface Attachment {
+  seenThrough: number;
+}
+
+/**
+ * Listeners as WebSockets from the worker (frames go as text: a binary message reaches the worker as
+ * a Blob, read asynchronously), accepted through the hibernation API (the hibernate
+ * waiting mode): the runtime holds the sockets, so the object keeps no timer and no list of its own
+ * and may be evicted from memory while they wait. The worker at the other end holds the browser's
+ * stream, its heartbeats and its end (src/relay.ts).
+ */
+export class SocketListeners implements Listeners {
+  constructor(private readonly ctx: DurableObjectState) {}
+
+  get size(): number {
+    return this.ctx.getWebSockets().length;
+  }
+
+  /** Accepts a socket whose first message is `first`, which holds every event up to `seenThrough`. */
+  accept(first: string, seenThrough: number): WebSocket {
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ seenThrough } satisfies Attachment);
+    server.send(first);
+    return client;
+  }
+
+  send(eventId: number, frame: string): number {
+    let delivered = 0;
+    for (const socket of this.ctx.getWebSockets()) {
+      if ((socket.deserializeAttachment() as Attachment).seenThrough >= eventId) continue;
+      try {
+        socket.send(frame);
+        delivered++;
+      } catch {
+        // Closing: its close reaches webSocketClose.
+      }
+    }
+    return delivered;
+  }
+
+  endAll(): void {
+    for (const socket of this.ctx.getWebSockets()) closeSocket(socket, 1000, 'ended');
+  }
+}
+
+/** Closes `socket`, answering a peer's close; reserved codes may not be sent back, so they become 1000. */
+export function closeSocket(socket: WebSocket, code: number, reason: string): void {
+  try {
+    socket.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code, reason);
+  } catch {
+    // Already closed.
+  }
+}
