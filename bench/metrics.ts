@@ -5,6 +5,11 @@ import { HEARTBEAT_MS, treeStats, type Target } from './targets.ts';
 export interface Sample {
   m1p50: number;
   m1p90: number;
+  /**
+   * Register + connect + complete of one wait, each from request to answer, median over M1's rounds:
+   * an upper bound on the object's handler time for a wait, which is what hibernate mode is billed.
+   */
+  waitCallsMs: number;
   m2p99: number;
   m3ConnectsPerS: number;
   m3CompletionsPerS: number;
@@ -71,11 +76,15 @@ export async function measure(target: Target, pool: ClientPool, scale: Scale, wi
   phase(target, 'M1');
   // M1: notify latency with one subscriber.
   const latencies: number[] = [];
+  const waitCalls: number[] = [];
   let missedInARow = 0;
   for (const id of newIds('m1', scale.m1Rounds)) {
+    const registerAt = process.hrtime.bigint();
     await register(pool, target, [id]);
-    await pool.open(target, [`/sse/connect/${id}`]);
+    const registerMs = ms(process.hrtime.bigint() - registerAt);
+    const { ms: connectMs } = await pool.open(target, [`/sse/connect/${id}`]);
     const { sentAt } = await complete(pool, target, id);
+    waitCalls.push(registerMs + connectMs + ms(process.hrtime.bigint() - sentAt));
     const [[, at] = ['', null]] = await pool.awaitResults(1);
     if (at) latencies.push(ms(at - sentAt));
     await pool.closeAll();
@@ -130,8 +139,9 @@ export async function measure(target: Target, pool: ClientPool, scale: Scale, wi
   ] : []) {
     // Local workerd keeps 3 SQLite files open per live object and evicts idle objects after about
     // 10 s; without this pause the objects of the previous phase and this one's sockets together
-    // pass the machine's 20,000 open files, and workerd dies (it did, before this pause).
-    await sleep(15_000);
+    // pass the machine's 20,000 open files, and workerd dies (it did with 15 s, once). The Node
+    // peers and Pushpin hold no objects and need no pause.
+    if (target.holdsObjects) await sleep(25_000);
     phase(target, `M4: ${streams} streams over ${jobs} jobs`);
     const ids = newIds('m4', jobs);
     await register(pool, target, ids);
@@ -155,6 +165,7 @@ export async function measure(target: Target, pool: ClientPool, scale: Scale, wi
   return {
     m1p50: percentile(latencies, 0.5),
     m1p90: percentile(latencies, 0.9),
+    waitCallsMs: percentile(waitCalls, 0.5),
     m2p99,
     m3ConnectsPerS: scale.m3Jobs / (opened.ms / 1000),
     m3CompletionsPerS: scale.m3Jobs / (completionsMs / 1000),

@@ -8,6 +8,7 @@ export const THROUGH_DEV_PROXY = 'jobcast (wrangler dev)';
 
 export const STARTERS: Record<string, () => Promise<Target>> = {
   jobcast: () => startOurs(),
+  'jobcast (hibernate)': () => startOurs('jobcast (hibernate)', { HIBERNATE: 'true' }),
   floor: () => startFloor(),
   'floor+storage': () => startFloor(true),
   node: startNode,

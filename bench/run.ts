@@ -15,11 +15,18 @@ const scale: Scale = args.includes('--tiny')
 const names = only ?? Object.keys(STARTERS);
 
 const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
+const failures: string[] = [];
 await inRounds(names, runs, (15 + (runs - 1) * 13) * 60_000, async (target, pool, run) => {
   console.log(`run ${run}/${runs}: ${target.name}`);
-  const sample = await measure(target, pool, scale, run === 1);
-  samples[target.name].push(sample);
-  console.log(JSON.stringify(sample));
+  try {
+    const sample = await measure(target, pool, scale, run === 1);
+    samples[target.name].push(sample);
+    console.log(JSON.stringify(sample));
+  } catch (error) {
+    // One target failing (a server that died under load) must not throw away the others' numbers.
+    failures.push(`${target.name} (run ${run}): ${String(error)}`);
+    console.error(`bench: ${failures.at(-1)}`);
+  }
 });
 
 const medianOf = (name: string, key: keyof Sample) => median(samples[name].map((s) => s[key]));
@@ -32,7 +39,7 @@ writeGenerated(
   'BENCHMARKS.md',
   `Measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}, with \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\`:
 the median of ${runs} run(s) (M4 in the first only). M4: ${size(scale.m4Full)}; through wrangler's proxy ${size(scale.m4Quick)}.
-Load generator CPU per run: ${loadCpu}.
+Load generator CPU per run: ${loadCpu}.${failures.length ? `\n\nFailed, left out of the medians: ${failures.join('; ')}.` : ''}
 
 ${table(medians)}
 ${charted ? '![jobcast ÷ each peer](docs/benchmarks.png)' : '(No chart: Chromium was not found.)'}`,

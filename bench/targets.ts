@@ -20,6 +20,8 @@ export interface Target {
   headers: Record<string, string>;
   /** Requests go through wrangler dev's proxy (a second workerd in front of the runtime). */
   behindDevProxy?: boolean;
+  /** A worker with a Durable Object per job (local workerd keeps files open per live object). */
+  holdsObjects?: boolean;
   /** Root processes of everything this target runs (for CPU, memory and sockets). */
   pids: () => number[];
   stop: () => Promise<void>;
@@ -109,7 +111,7 @@ export async function startFloor(persist = false): Promise<Target> {
 }
 
 async function workerTarget(name: string, server: DevServer, headers: Record<string, string>, throughDevProxy: boolean): Promise<Target> {
-  const target: Target = { name, ports: [server.port], postPort: server.port, behindDevProxy: true, headers, pids: () => [server.process.pid!], stop: server.stop };
+  const target: Target = { name, ports: [server.port], postPort: server.port, behindDevProxy: true, holdsObjects: true, headers, pids: () => [server.process.pid!], stop: server.stop };
   if (throughDevProxy) return target;
   for (const port of runtimePorts(server)) {
     try {
