@@ -1,15 +1,13 @@
 import { closeSocket } from './socket-listeners';
-import { formatComment, SSE_HEADERS } from './sse';
+import { SSE_HEADERS } from './sse';
+import { HEARTBEAT, MAX_BUFFERED_BYTES } from './stream-listeners';
 
 export interface RelayTimings {
   heartbeatMs: number;
   streamMaxMs: number;
 }
 
-/** A slow reader may fall this far behind before its stream is ended, as in the default mode. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
 const encoder = new TextEncoder();
-const HEARTBEAT = encoder.encode(formatComment('ping'));
 
 /**
  * The hibernate mode's browser stream, held by the worker: what the job's object sends over `socket`

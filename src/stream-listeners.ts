@@ -17,10 +17,10 @@ export interface StreamTimings {
   logLevel: 'info' | 'debug';
 }
 
-/** A slow reader may fall this far behind before its stream is ended. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** A slow reader may fall this far behind before its stream is ended (in both waiting modes). */
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
 const encoder = new TextEncoder();
-const HEARTBEAT = encoder.encode(formatComment('ping'));
+export const HEARTBEAT = encoder.encode(formatComment('ping'));
 
 /**
  * Listeners as response streams held by the object (the default waiting mode): the object writes
