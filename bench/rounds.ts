@@ -20,8 +20,9 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
 /**
  * Starts every named target `rounds` times, one after another (each round in a rotated order), hands it
  * to `each`, and stops it.
- * Past `boundMs`, or on SIGINT/SIGTERM, the running server is stopped too (wrangler runs in its own
- * process group, so nothing may be left behind).
+ * Past `boundMs` the running target is stopped and no further one started, so what was measured is
+ * still written; on SIGINT/SIGTERM the running server is stopped and the process exits (wrangler runs
+ * in its own process group, so nothing may be left behind).
  */
 export async function inRounds(
   names: string[],
@@ -31,9 +32,11 @@ export async function inRounds(
 ): Promise<void> {
   const pool = new ClientPool(4);
   let running: Target | null = null;
+  let overBound = false;
   const bound = setTimeout(() => {
     console.error(`bench: over its ${boundMs / 60_000}-minute bound, stopping`);
-    process.kill(process.pid, 'SIGTERM');
+    overBound = true;
+    void running?.stop();
   }, boundMs);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, async () => {
@@ -48,6 +51,7 @@ export async function inRounds(
       // machine drifts within a round as well as between rounds).
       const order = names.map((_, i) => names[(i + round - 1) % names.length]);
       for (const name of order) {
+        if (overBound) return;
         const start = STARTERS[name];
         if (!start) throw new Error(`no such target: ${name} (known: ${Object.keys(STARTERS).join(', ')})`);
         const target = await startOnceMore(name, start);

@@ -1,6 +1,6 @@
 // npm run bench: starts every target on loopback, runs the same load against each, stops them, and
 // writes the generated part of BENCHMARKS.md (medians and ratios) and docs/benchmarks.png.
-//   --runs N (default 1, about 12 minutes; each more run about 11 more)   --only a,b (target names)
+//   --runs N (default 1, about 13 minutes and at most 15; each more run about 11 more)   --only a,b (target names)
 //   --tiny (small loads, for trying a change)
 import { measure, type Sample, type Scale } from './metrics.ts';
 import { chart, machine, median, METRICS, table, writeGenerated, type Medians } from './report.ts';
@@ -10,8 +10,8 @@ const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 1;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 const scale: Scale = args.includes('--tiny')
-  ? { m1Rounds: 20, m2Subscribers: 100, m3Jobs: 200, m4Full: [100, 20, 100], m4Quick: [50, 10, 50] }
-  : { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4Full: [5000, 1000, 3000], m4Quick: [1000, 200, 500] };
+  ? { m1Rounds: 20, m2Subscribers: 100, m3Jobs: 200, m4: [100, 20, 100] }
+  : { m1Rounds: 40, m2Subscribers: 1000, m3Jobs: 1000, m4: [5000, 1000, 3000] };
 const names = only ?? Object.keys(STARTERS);
 
 const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -38,7 +38,7 @@ const loadCpu = names.map((n) => `${n} ${Math.round(medians[n].loadCpuMs)} ms`).
 writeGenerated(
   'BENCHMARKS.md',
   `Measured ${new Date().toISOString().slice(0, 16)}Z on ${machine()}, with \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\`:
-the median of ${runs} run(s) (M4 in the first only). M4: ${size(scale.m4Full)}; through wrangler's proxy ${size(scale.m4Quick)}.
+the median of ${runs} run(s) (M4 in the first only). M4: ${size(scale.m4)}.
 Load generator CPU per run: ${loadCpu}.${failures.length ? `\n\nFailed, left out of the medians: ${failures.join('; ')}.` : ''}
 
 ${table(medians)}
