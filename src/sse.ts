@@ -27,15 +27,21 @@ export function formatMessage(message: SseMessage): string {
   return out + '\n';
 }
 
-/** A comment line: ignored by EventSource, but it makes the connection write. */
+/**
+ * A lone comment line, ignored by EventSource, that makes the connection write. No blank line after
+ * it: a blank line is an event boundary, and fetch-based clients (@microsoft/fetch-event-source) hand
+ * each one to the page as an empty message, which a handler that parses `data` throws on.
+ */
 export function formatComment(text: string): string {
   if (/[\r\n]/.test(text)) throw new Error('SSE comment must not contain CR or LF');
-  return `: ${text}\n\n`;
+  return `: ${text}\n`;
 }
 
 /** The headers of every event stream jobcast answers. */
 export const SSE_HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
+  // No parameter: the format is always UTF-8, and clients that compare the header to exactly
+  // 'text/event-stream' (the pattern in @microsoft/fetch-event-source's README) refuse any other.
+  'Content-Type': 'text/event-stream',
   'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
 } as const;

@@ -34,6 +34,6 @@ describe('formatMessage rejects fields that would break framing', () => {
 });
 
 describe('formatComment', () => {
-  it('writes a comment line and a blank line', () => expect(formatComment('ping')).toBe(': ping\n\n'));
+  it('writes a lone comment line, with no blank line after it', () => expect(formatComment('ping')).toBe(': ping\n'));
   it('rejects a line break', () => expect(() => formatComment('a\nb')).toThrow());
 });

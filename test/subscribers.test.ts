@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SubscriberSet, type DropReason } from '../src/subscribers';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
-const PING = bytes(': ping\n\n');
+const PING = bytes(': ping\n');
 
 function setup(maxBufferedBytes = 1024) {
   const drops: DropReason[] = [];
@@ -35,7 +35,7 @@ describe('SubscriberSet', () => {
     expect(set.sweep(1500, PING, 1000, 60_000, 0)).toMatchObject({ pinged: 1, nextDueAt: 1900 });
     set.closeAll();
     expect(await readAll(before)).toBe('A\nx\n');
-    expect(await readAll(after)).toBe('B\n: ping\n\n');
+    expect(await readAll(after)).toBe('B\n: ping\n');
   });
 
   it('drops a subscriber whose client cancelled, at once and only once', async () => {
@@ -72,7 +72,7 @@ describe('SubscriberSet', () => {
     const sweep = set.sweep(1000, PING, 1000, 60_000, 0);
     expect(sweep).toEqual({ ended: 0, pinged: 1, nextDueAt: 1500 });
     set.closeAll();
-    expect(await readAll(early)).toBe(': ping\n\n');
+    expect(await readAll(early)).toBe(': ping\n');
     expect(await readAll(late)).toBe('');
   });
 

@@ -28,6 +28,17 @@ export class SseReader {
   async next(timeoutMs = 5000): Promise<SseFrame | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      // A heartbeat is a lone comment line between events: a frame of its own here.
+      const lineEnd = this.#buffer.indexOf('\n');
+      if (this.#buffer.startsWith(':') && lineEnd >= 0) {
+        const line = this.#buffer.slice(0, lineEnd);
+        this.#buffer = this.#buffer.slice(lineEnd + 1);
+        return { comment: line.slice(1).trim() };
+      }
+      if (this.#buffer.startsWith('\n')) {
+        this.#buffer = this.#buffer.slice(1); // an empty block dispatches nothing
+        continue;
+      }
       const boundary = this.#buffer.indexOf('\n\n');
       if (boundary >= 0) {
         const block = this.#buffer.slice(0, boundary);
