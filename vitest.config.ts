@@ -7,7 +7,7 @@ const pool = (vars: Record<string, string>) =>
 const defaultMode = pool({});
 const hibernateMode = pool({ HIBERNATE: 'true' });
 /** The suites that hold streams, run again with HIBERNATE=true (the worker relays the object's sockets). */
-const BOTH_MODES = ['stream', 'backend', 'races', 'departure', 'job-object', 'demo', 'security'].map((name) => `test/${name}.test.ts`);
+const BOTH_MODES = ['stream', 'retry', 'backend', 'races', 'departure', 'job-object', 'demo', 'security'].map((name) => `test/${name}.test.ts`);
 const devServer = { environment: 'node', testTimeout: 60_000, hookTimeout: 90_000 } as const;
 
 export default defineConfig({

@@ -3,12 +3,13 @@ import { bearerToken, isApiToken, requireApiToken } from './auth';
 import { corsHeaders, preflightHeaders } from './cors';
 import { startDemoJob } from './demo';
 import { openApiDocument } from './openapi';
-import { mintSubscribeToken, verifySubscribeToken } from './subscribe-token';
+import { mintSubscribeToken, tokenExpiry, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
-import { ApiError, errorResponse } from './errors';
+import { ApiError, ERROR_STATUS, errorResponse } from './errors';
 import { JobClient } from './job-protocol';
 import { relay } from './relay';
+import { retryAnswer } from './retry';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
 import { logError, logInfo } from './log';
@@ -197,7 +198,15 @@ async function connect(c: Ctx): Promise<Response> {
   const id = jobId(c);
   await requireSubscriber(c, id, false);
   const config = c.get('config');
-  const answer = await job(c, id).connect(c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '', config.hibernate);
+  let answer: Response;
+  try {
+    answer = await job(c, id).connect(c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '', config.hibernate);
+  } catch (error) {
+    // The object could not be reached or failed (overloaded, reset, an internal error): it will pass.
+    return retryAnswer('unavailable', id, String(error));
+  }
+  if (answer.status === ERROR_STATUS.too_many_subscribers) return retryAnswer('too_many_subscribers', id);
+  if (answer.status >= 500) return retryAnswer('unavailable', id, `status ${answer.status}`);
   // Hibernate mode: the object answered with a WebSocket, whose messages the worker relays as SSE.
   return answer.webSocket ? relay(answer.webSocket, config) : answer;
 }
@@ -212,7 +221,7 @@ async function register(c: Ctx, id: string): Promise<BackendAnswer> {
   const body = await readJsonBody(c.req.raw, RegisterBody);
   const { created, job: record } = await job(c, id).register(body.ttlSeconds);
   const { signingKey } = c.get('config');
-  const query = signingKey ? `?token=${await mintSubscribeToken(signingKey, id, Math.floor(record.expiresAt / 1000))}` : '';
+  const query = signingKey ? `?token=${await mintSubscribeToken(signingKey, id, tokenExpiry(record, c.get('config')))}` : '';
   const registered: Registered = {
     id,
     status: record.status,

@@ -4,7 +4,7 @@ import type { AppEnv } from './config';
 import type { JobClient } from './job-protocol';
 import { logWarn } from './log';
 import { DemoBody } from './schemas';
-import { mintSubscribeToken } from './subscribe-token';
+import { mintSubscribeToken, tokenExpiry } from './subscribe-token';
 
 const STEPS = [
   { progress: 0.1, message: 'Checking your order' },
@@ -23,8 +23,8 @@ export async function startDemoJob(c: Context<AppEnv>, clientFor: (id: string) =
   const id = `demo-${crypto.randomUUID()}`;
   const job = clientFor(id);
   const { job: record } = await job.register(600);
-  const { signingKey } = c.get('config');
-  const token = signingKey ? await mintSubscribeToken(signingKey, id, Math.floor(record.expiresAt / 1000)) : null;
+  const config = c.get('config');
+  const token = config.signingKey ? await mintSubscribeToken(config.signingKey, id, tokenExpiry(record, config)) : null;
   const query = token ? `?token=${token}` : '';
   c.executionCtx.waitUntil(runDemoJob(job, outcome, stepMs, token));
   return c.json({ id, subscribeUrl: `/sse/connect/${id}${query}`, statusUrl: `/jobs/${id}${query}` }, 201);

@@ -23,6 +23,9 @@ import { closeSocket, SocketListeners } from './socket-listeners';
 import { formatMessage, SSE_HEADERS } from './sse';
 import { StreamListeners } from './stream-listeners';
 
+/** What a pending job that reaches its ttl fails with. */
+const EXPIRED: Terminal = { status: 'failed', error: 'expired' };
+
 /**
  * One job: its persisted record and event history, and the browsers waiting on it, as response
  * streams it holds (the default mode) or as hibernatable WebSockets from the worker (HIBERNATE=true).
@@ -107,22 +110,36 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   /** Completes or fails the job, creating it finished if it was never registered. */
   async finish(jobId: string, terminal: Terminal): Promise<Outcome<Published>> {
     const now = Date.now();
-    let job = this.#current(jobId);
+    const job = this.#current(jobId);
     if (job && job.status !== 'pending') {
       if (!isSameTerminal(job, terminal)) return { ok: false, error: 'job_finished' };
       return { ok: true, eventId: job.lastEventId, delivered: 0, duplicate: true };
     }
-    const registered = job !== null;
-    job ??= { id: jobId, status: 'pending', createdAt: now, expiresAt: now, lastEventId: 0 };
-    const event: StoredEvent = { id: job.lastEventId + 1, name: 'result', data: terminalPayload(terminal) };
-    const next: JobRecord = { ...job, ...terminal, finishedAt: now, expiresAt: now + this.#config.resultTtlSeconds * 1000, lastEventId: event.id };
-    // One row: the terminal lives in the job's record, and its event is rebuilt from it on load.
-    this.#store.saveJob(next);
-    this.#remember(next, event);
+    const event = this.#conclude(job ?? { id: jobId, status: 'pending', createdAt: now, expiresAt: now, lastEventId: 0 }, terminal, now);
     // A registered job's alarm is already due by the new expiry (see #nextAlarm); one made by this
     // call has none yet.
-    if (!registered) void this.ctx.storage.setAlarm(next.expiresAt);
+    if (!job) void this.ctx.storage.setAlarm(this.#job!.expiresAt);
     return this.#announce(event, true);
+  }
+
+  /** Stores `terminal` as the job's end, in one row: its event is rebuilt from the record on load. */
+  #conclude(job: JobRecord, terminal: Terminal, now: number): StoredEvent {
+    const event: StoredEvent = { id: job.lastEventId + 1, name: 'result', data: terminalPayload(terminal) };
+    const next: JobRecord = { ...job, ...terminal, finishedAt: now, expiresAt: now + this.#config.resultTtlSeconds * 1000, lastEventId: event.id };
+    this.#store.saveJob(next);
+    this.#remember(next, event);
+    return event;
+  }
+
+  /**
+   * A pending job at its ttl fails as if the backend had sent `fail {"error":"expired"}`: every
+   * listener gets that result and is ended, and the result is kept RESULT_TTL_SECONDS like any other.
+   */
+  async #expire(job: JobRecord, now: number): Promise<void> {
+    logInfo('job expired', { job: job.id });
+    const event = this.#conclude(job, EXPIRED, now);
+    void this.ctx.storage.setAlarm(this.#job!.expiresAt);
+    await this.#announce(event, true);
   }
 
   /**
@@ -149,16 +166,17 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     await this.#purge();
   }
 
-  /** The one alarm: the job's expiry. Anything not yet due re-arms it. */
+  /**
+   * The one alarm: the job's expiry. A pending job fails as expired, a finished one is deleted;
+   * anything not yet due re-arms it.
+   */
   override async alarm(): Promise<void> {
     const job = this.#job;
+    const now = Date.now();
     if (!job) return;
-    if (job.expiresAt <= Date.now()) {
-      if (this.#config.logLevel === 'debug') logInfo('job expired', { job: job.id, status: job.status });
-      await this.#purge();
-    } else {
-      await this.ctx.storage.setAlarm(this.#nextAlarm(job, Date.now()));
-    }
+    if (job.expiresAt > now) await this.ctx.storage.setAlarm(this.#nextAlarm(job, now));
+    else if (job.status === 'pending') await this.#expire(job, now);
+    else await this.#purge();
   }
 
   /** A relaying worker closed its socket: its browser left, or its stream reached its end. */
@@ -186,8 +204,13 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const job = this.#job;
     if (!job) return null;
     if (job.id !== jobId) throw new Error(`object for job ${job.id} was asked about ${jobId}`);
-    if (job.expiresAt > Date.now()) return job;
+    const now = Date.now();
+    if (job.expiresAt > now) return job;
     // The alarm is late or has not run yet; expiry is what the record says, not when the alarm fires.
+    if (job.status === 'pending') {
+      void this.#expire(job, now);
+      return this.#job;
+    }
     void this.#purge();
     return null;
   }

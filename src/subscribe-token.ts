@@ -31,6 +31,15 @@ function fromBase64Url(text: string): Uint8Array | null {
   }
 }
 
+/**
+ * When a registered job's tokens expire, in Unix seconds: when its state is deleted at the latest,
+ * RESULT_TTL_SECONDS after its ttl, so a page that reconnects after the job expired still gets the
+ * expiry's result.
+ */
+export function tokenExpiry(job: { expiresAt: number }, config: { resultTtlSeconds: number }): number {
+  return Math.floor(job.expiresAt / 1000) + config.resultTtlSeconds;
+}
+
 /** A token for `jobId` that is valid until `expiresAt` (Unix seconds). */
 export async function mintSubscribeToken(signingKey: string, jobId: string, expiresAt: number): Promise<string> {
   const signature = await crypto.subtle.sign('HMAC', await hmacKey(signingKey, 'sign'), signedText(jobId, expiresAt));

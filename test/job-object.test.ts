@@ -78,22 +78,24 @@ describe('JobObject state', () => {
 });
 
 describe('expiry through the alarm', () => {
-  it('deletes a pending job at its ttl and ends its open streams', async () => {
+  it('fails a pending job at its ttl with "expired": open streams get that result and end, and it is kept', async () => {
     const id = newJobId();
     await register(id, { ttlSeconds: 1 });
     const stream = await connect(id);
     await stream.next();
-    // Time cannot be moved inside workerd: the alarm fires by itself one second on and ends the stream.
+    // Time cannot be moved inside workerd: the alarm fires by itself one second on.
     const started = Date.now();
-    expect((await stream.rest(3000)).filter((f) => f.comment === undefined)).toEqual([]);
+    const events = (await stream.rest(3000)).filter((f) => f.comment === undefined);
     expect(Date.now() - started).toBeGreaterThan(500);
-    expect(await runDurableObjectAlarm(stubFor(id))).toBe(false);
-    expect((await call(`/sse/connect/${id}`)).status).toBe(404);
-    expect((await call(`/jobs/${id}`)).status).toBe(404);
-    const left = await runInDurableObject(stubFor(id), (_i: JobObject, state) =>
-      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('job', 'events')").toArray(),
-    );
-    expect(left).toEqual([]);
+    expect(events).toEqual([{ id: '1', event: 'result', data: '{"status":"failed","error":"expired"}' }]);
+    expect(await (await call(`/jobs/${id}`)).json()).toMatchObject({ status: 'failed', error: 'expired', lastEventId: 1 });
+    const again = await connect(id);
+    expect((await again.rest()).map((f) => f.event)).toEqual(['connect', 'result']);
+    expect((await call(`/sse/connect/${id}`, { headers: { 'Last-Event-ID': '1' } })).status).toBe(204);
+    expect(await (await complete(id, { moveUrl: '/late' })).json()).toMatchObject({ error: 'job_finished' });
+    // Kept RESULT_TTL_SECONDS (an hour by default), like any result.
+    const alarm = await runInDurableObject(stubFor(id), (_i: JobObject, state) => state.storage.getAlarm());
+    expect(alarm! - Date.now()).toBeGreaterThan(3_600_000 - 5_000);
   });
 
   it('re-arms instead of deleting when the alarm runs before the job is due', async () => {
@@ -147,11 +149,11 @@ describe('expiry through the alarm', () => {
     expect(alarm).toBeLessThanOrEqual(HOUR);
   });
 
-  it('treats a job past its expiry as gone even before the alarm has run', async () => {
+  it('fails a job past its ttl as expired even before the alarm has run', async () => {
     const id = newJobId();
     await register(id, { ttlSeconds: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await call(`/jobs/${id}`)).status).toBe(404);
-    expect((await register(id)).status).toBe(201);
+    expect(await (await call(`/jobs/${id}`)).json()).toMatchObject({ status: 'failed', error: 'expired' });
+    expect((await register(id)).status).toBe(200);
   });
 });

@@ -1,0 +1,23 @@
+import { logWarn } from './log';
+import { formatComment, SSE_HEADERS } from './sse';
+
+export type RetryReason = 'too_many_subscribers' | 'unavailable';
+
+/** The retry hint's range by reason: a full job frees a slot soon; a failing object may need longer. */
+const RETRY_MS: Record<RetryReason, [number, number]> = {
+  too_many_subscribers: [2000, 4000],
+  unavailable: [4000, 8000],
+};
+
+/**
+ * The stream route's answer to a condition that will pass. A spec EventSource gives up for good on
+ * any status but 200 and 204, so this is a 200 event stream holding only a `retry:` hint (jittered,
+ * so a crowd turned away together does not come back together), a comment naming the reason, and a
+ * clean end: the browser comes back by itself. No `connect` frame, which would tell the page it is in.
+ */
+export function retryAnswer(reason: RetryReason, job: string, detail?: string): Response {
+  const [low, high] = RETRY_MS[reason];
+  const retry = low + Math.floor(Math.random() * (high - low));
+  logWarn('stream retry', { job, reason, retry, detail });
+  return new Response(`retry: ${retry}\n${formatComment(`retry ${reason}`)}\n`, { headers: SSE_HEADERS });
+}
