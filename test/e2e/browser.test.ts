@@ -179,3 +179,31 @@ describe('the original page code in Chromium', () => {
     await expectOnDonePage(p, id);
   });
 });
+
+describe("Chromium's own EventSource", () => {
+  it('gets the failed result of a job that expires while it waits, then stops for good', async () => {
+    const id = jobId('expire');
+    await fetch(`${server.url}/jobs/${id}`, { method: 'PUT', headers: { Authorization: `Bearer ${TOKEN}` }, body: '{"ttlSeconds":2}' });
+    const registeredAt = Date.now();
+    const p = await newPage();
+    await p.goto(`${server.url}/`); // any page of the service's origin
+    const seen = await p.evaluate(async (path) => {
+      const source = new EventSource(path);
+      const result = await new Promise<{ data: string; at: number }>((done) =>
+        source.addEventListener('result', (event) => done({ data: (event as MessageEvent).data, at: Date.now() })),
+      );
+      // No reconnect loop: the clean end brings one reconnect, answered 204, and EventSource stops.
+      const closedAt = await new Promise<number>((done) => {
+        const check = setInterval(() => {
+          if (source.readyState !== EventSource.CLOSED) return;
+          clearInterval(check);
+          done(Date.now());
+        }, 50);
+      });
+      return { ...result, closedAt };
+    }, `/sse/connect/${id}`);
+    expect(seen.data).toBe('{"status":"failed","error":"expired"}');
+    expect(seen.at - registeredAt).toBeLessThan(2000 + 1500);
+    expect(seen.closedAt - seen.at).toBeLessThan(5000);
+  });
+});
