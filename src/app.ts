@@ -151,7 +151,7 @@ function backend(route: string, handler: (c: Ctx, id: string) => Promise<Backend
       if (!(error instanceof ApiError)) throw error;
       response = errorResponse(error.code, error.message, error.headers);
     }
-    logInfo('backend call', { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered });
+    if (c.get('config').logLevel !== 'warn') logInfo('backend call', { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered });
     return response;
   };
 }

@@ -33,7 +33,7 @@ export interface Config {
   maxSubscribersPerJob: number;
   jobTtlSeconds: number;
   resultTtlSeconds: number;
-  logLevel: 'info' | 'debug';
+  logLevel: 'warn' | 'info' | 'debug';
   hibernate: boolean;
   demoEnabled: boolean;
 }
@@ -95,8 +95,8 @@ export function readConfig(env: Env): Config {
   const configuredTokens = list(env.API_TOKENS);
   const usingDevToken = configuredTokens.length === 0 && localDev;
   const logLevel = (env.LOG_LEVEL ?? 'info').trim() || 'info';
-  if (logLevel !== 'info' && logLevel !== 'debug') {
-    throw new Error(`LOG_LEVEL must be "info" or "debug", got ${JSON.stringify(env.LOG_LEVEL)}`);
+  if (logLevel !== 'warn' && logLevel !== 'info' && logLevel !== 'debug') {
+    throw new Error(`LOG_LEVEL must be "warn", "info" or "debug", got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
   const signingKey = env.SIGNING_KEY && env.SIGNING_KEY.length > 0 ? env.SIGNING_KEY : null;
   const config: Config = {

@@ -136,7 +136,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
    * listener gets that result and is ended, and the result is kept RESULT_TTL_SECONDS like any other.
    */
   async #expire(job: JobRecord, now: number): Promise<void> {
-    logInfo('job expired', { job: job.id });
+    if (this.#config.logLevel !== 'warn') logInfo('job expired', { job: job.id });
     const event = this.#conclude(job, EXPIRED, now);
     void this.ctx.storage.setAlarm(this.#job!.expiresAt);
     await this.#announce(event, true);

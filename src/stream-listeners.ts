@@ -14,7 +14,7 @@ export interface Listeners {
 export interface StreamTimings {
   heartbeatMs: number;
   streamMaxMs: number;
-  logLevel: 'info' | 'debug';
+  logLevel: 'warn' | 'info' | 'debug';
 }
 
 /** A slow reader may fall this far behind before its stream is ended (in both waiting modes). */
@@ -113,6 +113,6 @@ export class StreamListeners implements Listeners {
     this.#drops = { departed: 0, overflow: 0 };
     const fields = { job: this.jobId(), departed, overflow, streams: this.size };
     if (overflow > 0) logWarn('streams dropped', fields);
-    else logInfo('streams dropped', fields);
+    else if (this.timings.logLevel !== 'warn') logInfo('streams dropped', fields);
   }
 }

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { app } from '../src/app';
 import { readConfig, type Env } from '../src/config';
 import { newJobId } from './support/http';
@@ -44,12 +44,29 @@ describe('readConfig', () => {
     ['MAX_SUBSCRIBERS_PER_JOB', { MAX_SUBSCRIBERS_PER_JOB: '-5' }],
     ['JOB_TTL_SECONDS', { JOB_TTL_SECONDS: '1.5' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['HIBERNATE', { HIBERNATE: 'yes' }],
   ];
   for (const [name, vars] of bad) {
     it(`names ${name} when its value cannot be read`, () => {
       expect(() => readConfig({ ...base, ...vars })).toThrow(name);
     });
   }
+});
+
+describe('LOG_LEVEL=warn', () => {
+  it('writes no line per backend call, for operators who pay per log line', async () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      const quiet = { ...env, LOG_LEVEL: 'warn' } as unknown as Env;
+      expect(readConfig(quiet).logLevel).toBe('warn');
+      const response = await app.request(`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: 'Bearer test-token-a' } }, quiet);
+      expect(response.status).toBe(201);
+      expect(lines.filter((line) => line.includes('backend call'))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe('configuration at the edge of the worker', () => {
