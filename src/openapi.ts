@@ -100,9 +100,13 @@ export const openApiDocument = {
           { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
         ],
         responses: {
-          '200': { description: 'The event stream: connect, replay, live events, `: ping` heartbeats.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          '200': {
+            description:
+              'The event stream: connect, replay, live events, `: ping` heartbeats. Or a retry answer (the stream cap, an unavailable object): only a `retry:` hint and `: retry <reason>`, then a clean end.',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
           '204': { description: 'The resume point is at or past the terminal event.' },
-          ...errors('invalid_job_id', 'invalid_token', 'job_not_found', 'too_many_subscribers', 'not_configured'),
+          ...errors('invalid_job_id', 'invalid_token', 'job_not_found', 'not_configured'),
         },
       },
     },

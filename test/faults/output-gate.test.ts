@@ -126,7 +126,9 @@ describe('output gate: stream bytes leave only once the write behind them is dur
       // Accepted before the write is durable: its first message already carries the event.
       const socket = (await instance.fetch(connectRequest(id, '', true))).webSocket!;
       const received: string[] = [];
-      socket.addEventListener('message', ({ data }) => received.push(typeof data === 'string' ? data : decoder.decode(data as ArrayBuffer)));
+      socket.addEventListener('message', ({ data }) => {
+        received.push(typeof data === 'string' ? data : decoder.decode(data as ArrayBuffer));
+      });
       socket.accept();
       expect(await call).toMatchObject({ ok: true, eventId: 1, delivered: 0 });
       await sleep(300);

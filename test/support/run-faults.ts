@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const logPath = join(tmpdir(), 'jobcast-faults-output.log');
-const RUNTIME_LINE = /^(uncaught exception; )?exception = |^stack: /;
+/** workerd's reports: `uncaught exception; …`, `exception = …`, `stack: …`, then any `    at …` lines. */
+const RUNTIME_LINE = /^(uncaught exception; |exception = |stack: )/;
 
 let output = '';
 const child = spawn(join(root, 'node_modules/.bin/vitest'), ['run', '--project', 'faults', '--project', 'faults-hibernate', ...process.argv.slice(2)], {
@@ -26,7 +27,11 @@ child.on('exit', (code, signal) => {
     process.stdout.write(output);
   } else {
     const lines = output.split('\n');
-    const shown = lines.filter((line) => !RUNTIME_LINE.test(line));
+    let inReport = false;
+    const shown = lines.filter((line) => {
+      inReport = RUNTIME_LINE.test(line) || (inReport && line.startsWith('    at '));
+      return !inReport;
+    });
     process.stdout.write(shown.join('\n'));
     const hidden = lines.length - shown.length;
     if (hidden > 0) process.stdout.write(`(${hidden} lines of the runtime's reports of the injected faults: ${logPath})\n`);
