@@ -23,6 +23,7 @@ export function relay(socket: WebSocket, timings: RelayTimings): Response {
   let open = true;
   let heartbeat: ReturnType<typeof setTimeout> | undefined;
   let maxAge: ReturnType<typeof setTimeout> | undefined;
+  let lastWriteAt = Date.now();
 
   /** Stops the timers and closes the socket; false if that was done already. */
   const stop = (reason: string): boolean => {
@@ -36,9 +37,14 @@ export function relay(socket: WebSocket, timings: RelayTimings): Response {
   const end = (reason: string) => {
     if (stop(reason)) controller.close();
   };
-  const idle = () => {
-    clearTimeout(heartbeat);
-    heartbeat = setTimeout(() => write(HEARTBEAT), timings.heartbeatMs);
+  // One timer, re-armed when it fires rather than on every write: it pings only after a full
+  // heartbeat of silence, and otherwise waits out the rest of it.
+  const idle = (delay: number) => {
+    heartbeat = setTimeout(() => {
+      const silent = Date.now() - lastWriteAt;
+      if (silent >= timings.heartbeatMs) write(HEARTBEAT);
+      else idle(timings.heartbeatMs - silent);
+    }, delay);
   };
   const write = (bytes: Uint8Array) => {
     if (!open) return;
@@ -53,7 +59,8 @@ export function relay(socket: WebSocket, timings: RelayTimings): Response {
       stop('overflow');
       return;
     }
-    idle();
+    lastWriteAt = Date.now();
+    if (bytes === HEARTBEAT) idle(timings.heartbeatMs);
   };
 
   const body = new ReadableStream<Uint8Array>(
@@ -67,6 +74,6 @@ export function relay(socket: WebSocket, timings: RelayTimings): Response {
   socket.addEventListener('error', () => end('closed'));
   socket.accept();
   maxAge = setTimeout(() => end('max_age'), timings.streamMaxMs);
-  idle();
+  idle(timings.heartbeatMs);
   return new Response(body, { headers: SSE_HEADERS });
 }

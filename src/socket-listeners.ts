@@ -13,6 +13,9 @@ interface Attachment {
  * stream, its heartbeats and its end (src/relay.ts).
  */
 export class SocketListeners implements Listeners {
+  /** The attachments already read in this incarnation: reading one is a deserialisation. */
+  readonly #seenThrough = new WeakMap<WebSocket, number>();
+
   constructor(private readonly ctx: DurableObjectState) {}
 
   get size(): number {
@@ -24,6 +27,7 @@ export class SocketListeners implements Listeners {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment({ seenThrough } satisfies Attachment);
+    this.#seenThrough.set(server, seenThrough);
     server.send(first);
     return client;
   }
@@ -31,7 +35,7 @@ export class SocketListeners implements Listeners {
   send(eventId: number, frame: string): number {
     let delivered = 0;
     for (const socket of this.ctx.getWebSockets()) {
-      if ((socket.deserializeAttachment() as Attachment).seenThrough >= eventId) continue;
+      if (this.#seenThroughOf(socket) >= eventId) continue;
       try {
         socket.send(frame);
         delivered++;
@@ -40,6 +44,15 @@ export class SocketListeners implements Listeners {
       }
     }
     return delivered;
+  }
+
+  #seenThroughOf(socket: WebSocket): number {
+    let seenThrough = this.#seenThrough.get(socket);
+    if (seenThrough === undefined) {
+      seenThrough = (socket.deserializeAttachment() as Attachment).seenThrough;
+      this.#seenThrough.set(socket, seenThrough);
+    }
+    return seenThrough;
   }
 
   endAll(): void {
