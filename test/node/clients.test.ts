@@ -44,6 +44,13 @@ function watch(id: string) {
   return { source, events, result, requests: () => requests };
 }
 
+/** After the result: the clean end brings one reconnect, answered 204, and nothing more. */
+async function expectStoppedForGood(page: ReturnType<typeof watch>): Promise<void> {
+  await until(() => page.source.readyState === EventSource.CLOSED, 5000);
+  await sleep(1500);
+  expect(page.requests()).toBe(2);
+}
+
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -60,9 +67,7 @@ describe('the npm eventsource package (a spec EventSource)', () => {
     await until(() => page.events.some((e) => e.type === 'connect'), 5000);
     await backend('POST', `/jobs/${id}/complete`, { moveUrl: '/done' });
     expect(await page.result).toEqual({ status: 'result', moveUrl: '/done' });
-    await until(() => page.source.readyState === EventSource.CLOSED, 5000);
-    await sleep(1500);
-    expect(page.requests()).toBe(2);
+    await expectStoppedForGood(page);
   });
 
   it('gets the result after the server ended its stream, with progress in order', async () => {
@@ -85,9 +90,7 @@ describe('the npm eventsource package (a spec EventSource)', () => {
     const page = watch(id);
     expect(await page.result).toEqual({ status: 'failed', error: 'expired' });
     expect(Date.now() - registeredAt).toBeLessThan(3500);
-    await until(() => page.source.readyState === EventSource.CLOSED, 5000);
-    await sleep(1500);
-    expect(page.requests()).toBe(2);
+    await expectStoppedForGood(page);
   });
 
   it('comes back by itself when turned away by the stream cap, and gets the result', async () => {
