@@ -27,6 +27,17 @@ import { StreamListeners } from './stream-listeners';
 const EXPIRED: Terminal = { status: 'failed', error: 'expired' };
 
 /**
+ * How long a finished job's listeners are kept after its result was sent, before their clean end,
+ * when it has more than one. Ending a stream costs the runtime more than writing to it (in hibernate
+ * mode it is a close on each side of a socket), so ending each one straight after its result put the
+ * ends ahead of the other streams' results: with 1,000 streams on one job the last result arrived 2.5
+ * times later in hibernate mode, 1.4 times in the default mode. A lone listener is ended at once:
+ * there is no other result to let through, and a timer would keep a hibernate-mode object (and its
+ * bill) awake for nothing.
+ */
+const END_AFTER_RESULT_MS = 250;
+
+/**
  * One job: its persisted record and event history, and the browsers waiting on it, as response
  * streams it holds (the default mode) or as hibernatable WebSockets from the worker (HIBERNATE=true).
  * Every call runs without awaiting between reading and writing state, so calls to one job never
@@ -153,7 +164,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     await this.ctx.storage.sync();
     const text = frame(event);
     const delivered = this.#streams.send(event.id, text) + this.#sockets.send(event.id, text);
-    if (last) this.#endListeners();
+    if (last && this.listenerCount > 1) setTimeout(() => this.#endListeners(), END_AFTER_RESULT_MS);
+    else if (last) this.#endListeners();
     return { ok: true, eventId: event.id, delivered };
   }
 

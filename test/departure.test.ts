@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobObject } from '../src/job-object';
 import { TEST_BINDINGS } from './support/bindings';
 import { complete, connect, json, newJobId, register, sleep } from './support/http';
+import { isEvent } from './support/sse-client';
 
 const HEARTBEAT_MS = Number(TEST_BINDINGS.HEARTBEAT_MS);
 const MAX = Number(TEST_BINDINGS.MAX_SUBSCRIBERS_PER_JOB);
@@ -42,6 +43,7 @@ describe('departed clients', () => {
     await sleep(HEARTBEAT_MS * 2);
     const response = await complete(id, { moveUrl: '/b' });
     expect(await json(response)).toMatchObject({ delivered: 3 });
+    for (const live of streams.slice(7)) expect((await live.rest()).filter(isEvent('result'))).toHaveLength(1);
     expect(await streamCount(id)).toBe(0);
   });
 });

@@ -3,7 +3,8 @@ import { DurableObject } from 'cloudflare:workers';
 /**
  * The runtime's floor: a Durable Object per job that holds the job's streams and sends the result,
  * with no checks, no history and no timers. Registering reaches the job's object (making it), and a
- * stream ends after its result, as jobcast's do. With PERSIST=true ("floor+storage") the register
+ * stream ends after its result as jobcast's do: at once if it is the job's only one, else once every
+ * stream has been sent the result, a quarter of a second later. With PERSIST=true ("floor+storage") the register
  * makes a table and a pending row, and the result is written and made durable before it is sent,
  * as jobcast promises: the cost of the durable write alone, with no code of ours.
  */
@@ -45,13 +46,15 @@ export class FloorObject extends DurableObject<Env> {
     for (const controller of this.streams) {
       try {
         controller.enqueue(frame);
-        controller.close();
         delivered++;
       } catch {
         // gone
       }
     }
+    const streams = [...this.streams];
     this.streams.clear();
+    if (streams.length > 1) setTimeout(() => end(streams), 250);
+    else end(streams);
     return Response.json({ eventId: 1, delivered });
   }
 
@@ -59,6 +62,16 @@ export class FloorObject extends DurableObject<Env> {
     if (!this.tableReady) this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS result (id INTEGER PRIMARY KEY, move_url TEXT)');
     this.tableReady = true;
     this.ctx.storage.sql.exec('INSERT OR REPLACE INTO result VALUES (1, ?)', moveUrl);
+  }
+}
+
+function end(streams: ReadableStreamDefaultController<Uint8Array>[]): void {
+  for (const controller of streams) {
+    try {
+      controller.close();
+    } catch {
+      // gone
+    }
   }
 }
 
