@@ -21,30 +21,31 @@ const encoder = new TextEncoder();
 export function relay(socket: WebSocket, timings: RelayTimings): Response {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let open = true;
-  let heartbeat: ReturnType<typeof setTimeout> | undefined;
-  let maxAge: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let lastWriteAt = Date.now();
+  const endsAt = lastWriteAt + timings.streamMaxMs;
 
-  /** Stops the timers and closes the socket; false if that was done already. */
+  /** Stops the timer and closes the socket; false if that was done already. */
   const stop = (reason: string): boolean => {
     if (!open) return false;
     open = false;
-    clearTimeout(heartbeat);
-    clearTimeout(maxAge);
+    clearTimeout(timer);
     closeSocket(socket, 1000, reason);
     return true;
   };
   const end = (reason: string) => {
     if (stop(reason)) controller.close();
   };
-  // One timer, re-armed when it fires rather than on every write: it pings only after a full
-  // heartbeat of silence, and otherwise waits out the rest of it.
-  const idle = (delay: number) => {
-    heartbeat = setTimeout(() => {
-      const silent = Date.now() - lastWriteAt;
-      if (silent >= timings.heartbeatMs) write(HEARTBEAT);
-      else idle(timings.heartbeatMs - silent);
-    }, delay);
+  // One timer for both the heartbeat and the end, due at whichever comes first, and re-armed when it
+  // fires rather than on every write: it pings only after a full heartbeat of silence.
+  const arm = () => {
+    timer = setTimeout(tick, Math.min(lastWriteAt + timings.heartbeatMs, endsAt) - Date.now());
+  };
+  const tick = () => {
+    const now = Date.now();
+    if (now >= endsAt) return end('max_age');
+    if (now - lastWriteAt >= timings.heartbeatMs) write(HEARTBEAT);
+    if (open) arm();
   };
   const write = (bytes: Uint8Array) => {
     if (!open) return;
@@ -60,7 +61,6 @@ export function relay(socket: WebSocket, timings: RelayTimings): Response {
       return;
     }
     lastWriteAt = Date.now();
-    if (bytes === HEARTBEAT) idle(timings.heartbeatMs);
   };
 
   const body = new ReadableStream<Uint8Array>(
@@ -73,7 +73,6 @@ export function relay(socket: WebSocket, timings: RelayTimings): Response {
   socket.addEventListener('close', () => end('closed'));
   socket.addEventListener('error', () => end('closed'));
   socket.accept();
-  maxAge = setTimeout(() => end('max_age'), timings.streamMaxMs);
-  idle(timings.heartbeatMs);
+  arm();
   return new Response(body, { headers: SSE_HEADERS });
 }

@@ -1,10 +1,5 @@
 import type { Listeners } from './stream-listeners';
 
-/** What each socket keeps across hibernation: the last event its first message held. */
-interface Attachment {
-  seenThrough: number;
-}
-
 /**
  * Listeners as WebSockets from the worker (frames go as text: a binary message reaches the worker as
  * a Blob, read asynchronously), accepted through the hibernation API (the hibernate
@@ -13,7 +8,11 @@ interface Attachment {
  * stream, its heartbeats and its end (src/relay.ts).
  */
 export class SocketListeners implements Listeners {
-  /** The attachments already read in this incarnation: reading one is a deserialisation. */
+  /**
+   * The last event each socket's first message held, for sockets accepted in this incarnation. It
+   * matters only for an event being made durable while the socket was accepted, which is always this
+   * incarnation's: a socket from before the object was evicted has seen none of the events to come.
+   */
   readonly #seenThrough = new WeakMap<WebSocket, number>();
 
   constructor(private readonly ctx: DurableObjectState) {}
@@ -26,7 +25,6 @@ export class SocketListeners implements Listeners {
   accept(first: string, seenThrough: number): WebSocket {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ seenThrough } satisfies Attachment);
     this.#seenThrough.set(server, seenThrough);
     server.send(first);
     return client;
@@ -35,7 +33,7 @@ export class SocketListeners implements Listeners {
   send(eventId: number, frame: string): number {
     let delivered = 0;
     for (const socket of this.ctx.getWebSockets()) {
-      if (this.#seenThroughOf(socket) >= eventId) continue;
+      if ((this.#seenThrough.get(socket) ?? 0) >= eventId) continue;
       try {
         socket.send(frame);
         delivered++;
@@ -44,15 +42,6 @@ export class SocketListeners implements Listeners {
       }
     }
     return delivered;
-  }
-
-  #seenThroughOf(socket: WebSocket): number {
-    let seenThrough = this.#seenThrough.get(socket);
-    if (seenThrough === undefined) {
-      seenThrough = (socket.deserializeAttachment() as Attachment).seenThrough;
-      this.#seenThrough.set(socket, seenThrough);
-    }
-    return seenThrough;
   }
 
   endAll(): void {
