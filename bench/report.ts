@@ -114,13 +114,14 @@ export async function chart(medians: Medians, path: string): Promise<boolean> {
   return true;
 }
 
-const START = '<!-- generated: start -->';
-const END = '<!-- generated: end -->';
-
-/** Replaces what lies between the page's generated markers; everything around them is written by hand. */
-export function writeGenerated(path: string, generated: string): void {
+/**
+ * Replaces what lies between the page's generated markers (`<!-- generated: start -->`, or
+ * `<!-- generated hibernate: start -->` for `section` "hibernate"); everything around them is written by hand.
+ */
+export function writeGenerated(path: string, generated: string, section = ''): void {
+  const [start, end] = ['start', 'end'].map((edge) => `<!-- generated${section ? ` ${section}` : ''}: ${edge} -->`);
   const page = readFileSync(path, 'utf8');
-  const [from, to] = [page.indexOf(START), page.indexOf(END)];
-  if (from < 0 || to < from) throw new Error(`${path} has no ${START} … ${END} section to write into`);
-  writeFileSync(path, `${page.slice(0, from + START.length)}\n${generated.trim()}\n${page.slice(to)}`);
+  const [from, to] = [page.indexOf(start), page.indexOf(end)];
+  if (from < 0 || to < from) throw new Error(`${path} has no ${start} … ${end} section to write into`);
+  writeFileSync(path, `${page.slice(0, from + start.length)}\n${generated.trim()}\n${page.slice(to)}`);
 }

@@ -1,16 +1,17 @@
 // npm run soak: about 10 minutes of steady mixed load on loopback against `wrangler dev` — connects,
 // departures, progress, completions — recording the runtime's memory and open sockets over time.
 // Writes the generated part of SOAK.md (the run's summary and table). Stops by itself.
-//   --minutes N (default 10)
+//   --minutes N (default 10)   --hibernate (with HIBERNATE=true; written to its own section)
 import { ClientPool } from './load/pool.ts';
 import { writeGenerated } from './report.ts';
 import { HEARTBEAT_MS, startOurs, treeStats } from './targets.ts';
 
 const args = process.argv.slice(2);
 const minutes = Number(args[args.indexOf('--minutes') + 1]) || 10;
+const hibernate = args.includes('--hibernate');
 const CYCLE_JOBS = 40;
 
-const target = await startOurs('jobcast', {}, true);
+const target = await startOurs('jobcast', hibernate ? { HIBERNATE: 'true' } : {}, true);
 const pool = new ClientPool(2);
 const stop = async () => {
   pool.stop();
@@ -68,12 +69,12 @@ try {
 const first = samples.slice(0, Math.max(1, Math.floor(samples.length / 4)));
 const last = samples.slice(-Math.max(1, Math.floor(samples.length / 4)));
 const mean = (rows: typeof samples, key: 'rssMiB' | 'sockets') => rows.reduce((sum, r) => sum + r[key], 0) / rows.length;
-let report = `${new Date().toISOString().slice(0, 16)}Z: \`npm run soak -- --minutes ${minutes}\` against \`wrangler dev\` (heartbeat ${HEARTBEAT_MS} ms). `;
+let report = `${new Date().toISOString().slice(0, 16)}Z: \`npm run soak -- --minutes ${minutes}${hibernate ? ' --hibernate' : ''}\` against \`wrangler dev\` (heartbeat ${HEARTBEAT_MS} ms). `;
 report += `Each cycle registers ${CYCLE_JOBS} jobs, opens 2 streams per job, sends progress and a completion to half of them, and drops the other half's clients.\n\n`;
 report += `${jobs} jobs, ${errors} errors. Memory of the whole wrangler tree: first quarter ${mean(first, 'rssMiB').toFixed(0)} MiB, last quarter ${mean(last, 'rssMiB').toFixed(0)} MiB. `;
 report += `Sockets: before the load ${socketsBefore}, first quarter ${mean(first, 'sockets').toFixed(0)}, last quarter ${mean(last, 'sockets').toFixed(0)}; ${settleMs / 1000} s after the load: ${samples.at(-1)!.sockets}.\n\n`;
 report += `| seconds | memory (MiB) | sockets | jobs so far | errors |\n|---:|---:|---:|---:|---:|\n`;
 for (const row of samples) report += `| ${row.s} | ${row.rssMiB} | ${row.sockets} | ${row.jobs} | ${row.errors} |\n`;
-writeGenerated('SOAK.md', report);
+writeGenerated('SOAK.md', report, hibernate ? 'hibernate' : '');
 console.log('wrote SOAK.md');
 process.exit(0);
