@@ -2,11 +2,11 @@ import { DurableObject } from 'cloudflare:workers';
 
 /**
  * The runtime's floor: a Durable Object per job that holds the job's streams and sends the result,
- * with no checks, no history and no timers. Registering reaches the job's object (making it), and a
- * stream ends after its result as jobcast's do: at once if it is the job's only one, else once every
- * stream has been sent the result, a quarter of a second later. With PERSIST=true ("floor+storage") the register
- * makes a table and a pending row, and the result is written and made durable before it is sent,
- * as jobcast promises: the cost of the durable write alone, with no code of ours.
+ * with no checks, no history and no heartbeats. Registering reaches the job's object (making it), and
+ * the streams end after the result as jobcast's do: at once if there is one, else a quarter of a
+ * second after all were sent it. With PERSIST=true ("floor+storage") the register makes a table and
+ * a pending row, and the result is written and made durable before it is sent, as jobcast promises:
+ * the cost of the durable write alone, with no code of ours.
  */
 interface Env {
   FLOOR: DurableObjectNamespace;
