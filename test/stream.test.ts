@@ -40,6 +40,23 @@ describe('GET /sse/connect/:id', () => {
     );
   });
 
+  it('ends a lone stream right after its result, and several a quarter of a second after all have it', async () => {
+    // Milliseconds from reading the result on the first stream to that stream's end.
+    const endAfterResult = async (streams: number) => {
+      const id = newJobId();
+      await register(id);
+      const readers = await Promise.all(Array.from({ length: streams }, () => connect(id)));
+      await Promise.all(readers.map((reader) => reader.next()));
+      await complete(id, { moveUrl: '/b' });
+      await readers[0].until(isEvent('result'));
+      const resultAt = Date.now();
+      await readers[0].rest();
+      return Date.now() - resultAt;
+    };
+    expect(await endAfterResult(1)).toBeLessThan(150);
+    expect(await endAfterResult(3)).toBeGreaterThanOrEqual(200);
+  });
+
   it('sends a failed job as a result event with status "failed" and ends the stream', async () => {
     const id = newJobId();
     await register(id);
