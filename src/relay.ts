@@ -12,9 +12,9 @@ const encoder = new TextEncoder();
 /**
  * The hibernate mode's browser stream, held by the worker: what the job's object sends over `socket`
  * is written to the SSE response byte for byte, and `: ping` after `heartbeatMs` of silence and the
- * clean end after `streamMaxMs` come from the worker's own timers, so the object keeps none. A browser
- * that left is noticed at the next write (the stream is cancelled or the write throws) and its socket
- * closed, which is how the object forgets it. When the object closes the socket (the job finished or
+ * clean end after `streamMaxMs` come from one timer of the worker's own, so the object keeps none. A
+ * browser that left is noticed at the next write (the stream is cancelled or the write throws) and
+ * its socket closed, which is how the object forgets it. When the object closes the socket (the job finished or
  * was deleted, or the object was reset), the stream ends cleanly and EventSource resumes with
  * `Last-Event-ID`.
  */
