@@ -12,7 +12,7 @@ export interface Env {
   JOB_TTL_SECONDS?: string;
   RESULT_TTL_SECONDS?: string;
   LOG_LEVEL?: string;
-  /** `true`: the worker holds the browsers' streams and the job's object sleeps while they wait. */
+  /** `true` (the default): the worker holds the browsers' streams and the job's object sleeps while they wait. */
   HIBERNATE?: string;
   /** `true` turns the demo backend on in a deployed worker; under `wrangler dev` it is always on. */
   DEMO_ENABLED?: string;
@@ -59,11 +59,23 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return parsed;
 }
 
-function flag(name: string, value: string | undefined): boolean {
+/** `true` or `false`, nothing else: a `yes` or `1` that silently meant off would hide a mistake. */
+function flag(name: string, value: string | undefined, fallback: boolean): boolean {
   const text = (value ?? '').trim();
-  if (text === '' || text === 'false') return false;
+  if (text === '') return fallback;
   if (text === 'true') return true;
+  if (text === 'false') return false;
   throw new Error(`${name} must be "true" or "false", got ${JSON.stringify(value)}`);
+}
+
+/** HMAC keys this short can be guessed; the error names the setting and never the value. */
+export const MIN_SECRET_BYTES = 32;
+
+function secret(name: string, value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  const bytes = new TextEncoder().encode(value).byteLength;
+  if (bytes < MIN_SECRET_BYTES) throw new Error(`${name} must be at least ${MIN_SECRET_BYTES} bytes, got ${bytes}`);
+  return value;
 }
 
 function origins(name: string, value: string | undefined, allowStar: boolean): string[] {
@@ -91,14 +103,14 @@ const cache = new WeakMap<object, Config>();
 export function readConfig(env: Env): Config {
   const cached = cache.get(env);
   if (cached) return cached;
-  const localDev = env.JOBCAST_LOCAL_DEV === 'true';
+  const localDev = flag('JOBCAST_LOCAL_DEV', env.JOBCAST_LOCAL_DEV, false);
   const configuredTokens = list(env.API_TOKENS);
   const usingDevToken = configuredTokens.length === 0 && localDev;
   const logLevel = (env.LOG_LEVEL ?? 'info').trim() || 'info';
   if (logLevel !== 'warn' && logLevel !== 'info' && logLevel !== 'debug') {
     throw new Error(`LOG_LEVEL must be "warn", "info" or "debug", got ${JSON.stringify(env.LOG_LEVEL)}`);
   }
-  const signingKey = env.SIGNING_KEY && env.SIGNING_KEY.length > 0 ? env.SIGNING_KEY : null;
+  const signingKey = secret('SIGNING_KEY', env.SIGNING_KEY);
   const config: Config = {
     apiTokens: usingDevToken ? [DEV_API_TOKEN] : configuredTokens,
     usingDevToken,
@@ -112,8 +124,8 @@ export function readConfig(env: Env): Config {
     jobTtlSeconds: positiveInt('JOB_TTL_SECONDS', env.JOB_TTL_SECONDS, 86_400),
     resultTtlSeconds: positiveInt('RESULT_TTL_SECONDS', env.RESULT_TTL_SECONDS, 3_600),
     logLevel,
-    hibernate: flag('HIBERNATE', env.HIBERNATE),
-    demoEnabled: localDev || env.DEMO_ENABLED === 'true',
+    hibernate: flag('HIBERNATE', env.HIBERNATE, true),
+    demoEnabled: flag('DEMO_ENABLED', env.DEMO_ENABLED, false) || localDev,
   };
   cache.set(env, config);
   return config;

@@ -21,7 +21,7 @@ describe('readConfig', () => {
       jobTtlSeconds: 86_400,
       resultTtlSeconds: 3_600,
       logLevel: 'info',
-      hibernate: false,
+      hibernate: true,
       demoEnabled: false,
     });
   });
@@ -45,12 +45,39 @@ describe('readConfig', () => {
     ['JOB_TTL_SECONDS', { JOB_TTL_SECONDS: '1.5' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['HIBERNATE', { HIBERNATE: 'yes' }],
+    ['HIBERNATE', { HIBERNATE: '1' }],
+    ['DEMO_ENABLED', { DEMO_ENABLED: 'yes' }],
+    ['DEMO_ENABLED', { DEMO_ENABLED: 'TRUE' }],
+    ['JOBCAST_LOCAL_DEV', { JOBCAST_LOCAL_DEV: 'on' }],
+    ['RECONNECT_MS', { RECONNECT_MS: '1e3x' }],
+    ['RESULT_TTL_SECONDS', { RESULT_TTL_SECONDS: 'an hour' }],
+    ['SIGNING_KEY', { SIGNING_KEY: '8-bytes!' }],
+    ['SIGNING_KEY', { SIGNING_KEY: 'x'.repeat(31) }],
   ];
   for (const [name, vars] of bad) {
-    it(`names ${name} when its value cannot be read`, () => {
+    it(`names ${name} when it is ${JSON.stringify(Object.values(vars)[0])}`, () => {
       expect(() => readConfig({ ...base, ...vars })).toThrow(name);
     });
   }
+
+  it('reads flags as true or false, and an unset flag as its default', () => {
+    expect(readConfig({ ...base, HIBERNATE: 'false' }).hibernate).toBe(false);
+    expect(readConfig({ ...base, HIBERNATE: ' true ' }).hibernate).toBe(true);
+    expect(readConfig({ ...base, HIBERNATE: '' }).hibernate).toBe(true);
+    expect(readConfig({ ...base, DEMO_ENABLED: 'true' }).demoEnabled).toBe(true);
+    expect(readConfig({ ...base, DEMO_ENABLED: 'false' }).demoEnabled).toBe(false);
+  });
+
+  it('takes a SIGNING_KEY of 32 bytes, counted in UTF-8', () => {
+    expect(readConfig({ ...base, SIGNING_KEY: 'k'.repeat(32) }).signingKey).toBe('k'.repeat(32));
+    // 16 characters, 32 bytes.
+    expect(readConfig({ ...base, SIGNING_KEY: 'é'.repeat(16) }).signingKey).toBe('é'.repeat(16));
+  });
+
+  it('never puts a secret into its error', () => {
+    const key = 'short-secret';
+    expect(() => readConfig({ ...base, SIGNING_KEY: key })).toThrow(/^(?!.*short-secret).*SIGNING_KEY must be at least 32 bytes/);
+  });
 });
 
 describe('LOG_LEVEL=warn', () => {
@@ -80,6 +107,31 @@ describe('configuration at the edge of the worker', () => {
     const response = await app.request(`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: 'Bearer dev-api-token' } }, { ...base, JOBCAST_LOCAL_DEV: 'true' });
     expect(response.status).toBe(201);
   });
+
+  const unreadable: [string, Partial<Env>][] = [
+    ['DEMO_ENABLED=yes', { DEMO_ENABLED: 'yes' }],
+    ['HIBERNATE=1', { HIBERNATE: '1' }],
+    ['an 8-byte SIGNING_KEY', { SIGNING_KEY: 'eightbyt' }],
+  ];
+  for (const [name, vars] of unreadable) {
+    it(`answers 503 not_configured on every route with ${name}, and logs the setting's name`, async () => {
+      const lines: string[] = [];
+      const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void lines.push(line));
+      try {
+        const env = { ...base, API_TOKENS: 'a-token', ...vars };
+        for (const [path, init] of [['/healthz', {}], [`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: 'Bearer a-token' } }], [`/sse/connect/${newJobId()}`, {}]] as const) {
+          const response = await app.request(path, init, env);
+          expect(response.status).toBe(503);
+          expect(await response.json()).toMatchObject({ error: 'not_configured' });
+        }
+        const setting = Object.keys(vars)[0];
+        expect(lines.some((line) => JSON.parse(line).error.includes(setting))).toBe(true);
+        expect(lines.join('\n')).not.toContain('eightbyt');
+      } finally {
+        spy.mockRestore();
+      }
+    });
+  }
 
   it('answers 503 not_configured, without the bad value, when a setting cannot be read', async () => {
     const response = await app.request('/healthz', {}, { ...base, HEARTBEAT_MS: 'soon' });

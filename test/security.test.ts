@@ -3,7 +3,7 @@ import { listDurableObjectIds } from 'cloudflare:test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseReader } from './support/sse-client';
 import { newJobId } from './support/http';
-import { SECURED_TOKEN, securedBackend, securedCall } from './support/secured';
+import { SECURED_ENV, SECURED_TOKEN, securedBackend, securedCall } from './support/secured';
 
 const objectCount = async () => (await listDurableObjectIds(env.JOBS)).length;
 
@@ -179,7 +179,7 @@ describe('logs', () => {
     await securedBackend('POST', `/jobs/${id}/complete`, { moveUrl: '/b' });
     expect(lines.some((line) => line.includes('"backend call"'))).toBe(true);
     for (const line of lines) {
-      for (const secret of [token, SECURED_TOKEN, 'rotating-old', 'wrong-token', 'test-signing-key']) expect(line).not.toContain(secret);
+      for (const secret of [token, SECURED_TOKEN, 'rotating-old', 'wrong-token', SECURED_ENV.SIGNING_KEY!]) expect(line).not.toContain(secret);
     }
   });
 });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mintSubscribeToken, verifySubscribeToken } from '../src/subscribe-token';
 
-const KEY = 'test-signing-key';
+const KEY = 'test-signing-key-0123456789abcdef';
 const EXP = 1_798_761_600; // 2027-01-01T00:00:00Z
 const NOW = EXP - 60;
 
 describe('subscribe tokens', () => {
   it('match the test vector in docs/api.md', async () => {
-    expect(await mintSubscribeToken(KEY, 'order-42', EXP)).toBe('v1.1798761600.KFpDlbGj0_F9ha_CJBB8ltvSzmEu94O55zsOYnDEh2g');
+    expect(await mintSubscribeToken(KEY, 'order-42', EXP)).toBe('v1.1798761600.leldmoQ0kQX4WBbuOJH4Fq38_Bj-0yVA-OCeeMbyDHQ');
   });
 
   it('verify for their own job before they expire', async () => {

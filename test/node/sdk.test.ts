@@ -55,7 +55,7 @@ describe('the backend SDK against wrangler dev', () => {
   });
 
   it('mints the token of the docs/api.md test vector', async () => {
-    expect(await mintSubscribeToken('test-signing-key', 'order-42', 1798761600)).toBe('v1.1798761600.KFpDlbGj0_F9ha_CJBB8ltvSzmEu94O55zsOYnDEh2g');
+    expect(await mintSubscribeToken('test-signing-key-0123456789abcdef', 'order-42', 1798761600)).toBe('v1.1798761600.leldmoQ0kQX4WBbuOJH4Fq38_Bj-0yVA-OCeeMbyDHQ');
   });
 });
 

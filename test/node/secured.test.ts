@@ -8,7 +8,7 @@ let server: DevServer;
 beforeAll(async () => {
   server = await startDevServer({
     API_TOKENS: 'token-old,token-new',
-    SIGNING_KEY: 'e2e-signing-key',
+    SIGNING_KEY: 'e2e-signing-key-0123456789abcdef',
     ALLOWED_REDIRECT_ORIGINS: 'https://shop.example.com',
     ALLOWED_ORIGINS: 'https://app.example.com',
   });

@@ -6,7 +6,7 @@ import type { Env } from '../../src/config';
 export const SECURED_ENV: Env = {
   ...(env as unknown as Env),
   API_TOKENS: 'rotating-old,rotating-new',
-  SIGNING_KEY: 'test-signing-key',
+  SIGNING_KEY: 'test-signing-key-0123456789abcdef',
   ALLOWED_REDIRECT_ORIGINS: 'https://shop.example.com, https://pay.example.com:8443',
   ALLOWED_ORIGINS: 'https://app.example.com',
   JOBCAST_LOCAL_DEV: 'false',
