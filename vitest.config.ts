@@ -4,9 +4,12 @@ import { TEST_BINDINGS } from './test/support/bindings.ts';
 
 const pool = (vars: Record<string, string>) =>
   cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: { ...TEST_BINDINGS, ...vars } } });
-const defaultMode = pool({});
+// Each project says its waiting mode in its name. HIBERNATE=true is the default (the worker relays
+// the object's sockets); the suites that hold streams run again with HIBERNATE=false (the object
+// holds the streams).
 const hibernateMode = pool({ HIBERNATE: 'true' });
-/** The suites that hold streams, run again with HIBERNATE=true (the worker relays the object's sockets). */
+const noHibernateMode = pool({ HIBERNATE: 'false' });
+/** The suites that hold streams, which run in both waiting modes. */
 const BOTH_MODES = ['stream', 'retry', 'backend', 'races', 'departure', 'job-object', 'demo', 'security'].map((name) => `test/${name}.test.ts`);
 const devServer = { environment: 'node', testTimeout: 60_000, hookTimeout: 90_000 } as const;
 
@@ -17,41 +20,43 @@ export default defineConfig({
     projects: [
       {
         // Inside the Workers runtime (workerd), through the vitest plugin.
-        plugins: [defaultMode],
-        test: { name: 'workers', include: ['test/*.test.ts'] },
+        plugins: [hibernateMode],
+        test: { name: 'workers-hibernate', include: ['test/*.test.ts'] },
       },
       {
-        plugins: [hibernateMode],
-        test: { name: 'workers-hibernate', include: BOTH_MODES },
+        plugins: [noHibernateMode],
+        test: { name: 'workers-no-hibernate', include: BOTH_MODES },
       },
       {
         // Tests that reset or break the runtime on purpose: `npm test` runs them through
         // test/support/run-faults.ts, which keeps the runtime's stack traces out of the main output.
-        plugins: [defaultMode],
-        test: { name: 'faults', include: ['test/faults/*.test.ts'] },
-      },
-      {
         plugins: [hibernateMode],
         test: { name: 'faults-hibernate', include: ['test/faults/*.test.ts'] },
+      },
+      {
+        plugins: [noHibernateMode],
+        test: { name: 'faults-no-hibernate', include: ['test/faults/*.test.ts'] },
       },
       {
         // Plain Node, no server: the browser client and the SDK against fakes.
         test: { name: 'client', include: ['test/client/**/*.test.ts'], environment: 'node' },
       },
       {
-        // Against the real `wrangler dev`, which these tests start and stop themselves.
-        test: { name: 'node', include: ['test/node/**/*.test.ts'], ...devServer },
+        // Against the real `wrangler dev`, which these tests start and stop themselves, with no
+        // HIBERNATE setting: what `npm run dev` runs.
+        test: { name: 'node-hibernate', include: ['test/node/**/*.test.ts'], ...devServer },
       },
       {
-        // The same, every server started with HIBERNATE=true (test/node/support/dev-server.ts).
-        test: { name: 'node-hibernate', include: ['test/node/**/*.test.ts'], exclude: ['test/node/hibernation.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'true' }, ...devServer },
+        // The same, every server started with HIBERNATE=false (test/node/support/dev-server.ts).
+        // hibernation.test.ts starts a server of each mode itself; deploy-config.test.ts starts none.
+        test: { name: 'node-no-hibernate', include: ['test/node/**/*.test.ts'], exclude: ['test/node/hibernation.test.ts', 'test/node/deploy-config.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'false' }, ...devServer },
       },
       {
         // Debian Chromium driven by playwright-core against `wrangler dev`: `npm run test:e2e`.
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...devServer },
+        test: { name: 'e2e-hibernate', include: ['test/e2e/**/*.test.ts'], ...devServer },
       },
       {
-        test: { name: 'e2e-hibernate', include: ['test/e2e/**/*.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'true' }, ...devServer },
+        test: { name: 'e2e-no-hibernate', include: ['test/e2e/**/*.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'false' }, ...devServer },
       },
     ],
   },

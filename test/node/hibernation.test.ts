@@ -3,21 +3,22 @@ import { startDevServer, type DevServer } from './support/dev-server';
 import { openRaw, type RawStream } from './support/raw-sse';
 
 /**
- * The object sleeps while browsers wait (HIBERNATE=true), under the real local runtime, which evicts
+ * The object sleeps while browsers wait (the default, HIBERNATE unset), under the real local runtime, which evicts
  * an idle object after about 10 s: 20 streams wait on a job, 5 leave, nothing happens for 18 s while
  * heartbeats keep arriving, then the job completes. The object logs a line each time it is loaded
- * into memory (LOG_LEVEL=debug), so a load after the idle spell shows it slept. The default mode,
- * whose object holds the streams, must not be loaded again.
+ * into memory (LOG_LEVEL=debug), so a load after the idle spell shows it slept. With HIBERNATE=false
+ * the object holds the streams and must not be loaded again.
  */
 const HEARTBEAT_MS = 2000;
 const IDLE_MS = 18_000;
 const TOKEN = 'dev-api-token';
 const vars = { LOG_LEVEL: 'debug', HEARTBEAT_MS: String(HEARTBEAT_MS) };
-const servers: Record<'hibernate' | 'default', DevServer | undefined> = { hibernate: undefined, default: undefined };
+const servers: Record<'hibernate' | 'noHibernate', DevServer | undefined> = { hibernate: undefined, noHibernate: undefined };
 
 beforeAll(async () => {
-  [servers.hibernate, servers.default] = await Promise.all([
-    startDevServer({ ...vars, HIBERNATE: 'true' }),
+  [servers.hibernate, servers.noHibernate] = await Promise.all([
+    // No HIBERNATE setting at all: what a plain `npm run dev` runs.
+    startDevServer(vars),
     startDevServer({ ...vars, HIBERNATE: 'false' }),
   ]);
 });
@@ -57,7 +58,7 @@ async function waitOnJob(server: DevServer) {
 }
 
 describe('a job whose browsers wait for 18 s', () => {
-  it('with HIBERNATE=true: the object sleeps, is loaded again for the completion, and every live stream gets it once', async () => {
+  it('by default: the object sleeps, is loaded again for the completion, and every live stream gets it once', async () => {
     const run = await waitOnJob(servers.hibernate!);
     expect(run.answer.delivered).toBe(15);
     for (const stream of run.stayers) {
@@ -70,8 +71,8 @@ describe('a job whose browsers wait for 18 s', () => {
     expect(run.loadsAtEnd).toBeGreaterThan(run.loadsAfterIdle);
   }, 60_000);
 
-  it('in the default mode: the object holds the streams, stays in memory, and is never loaded again', async () => {
-    const run = await waitOnJob(servers.default!);
+  it('with HIBERNATE=false: the object holds the streams, stays in memory, and is never loaded again', async () => {
+    const run = await waitOnJob(servers.noHibernate!);
     expect(run.answer.delivered).toBe(15);
     for (const stream of run.stayers) {
       expect(count(stream.text(), ': ping')).toBeGreaterThanOrEqual(5);

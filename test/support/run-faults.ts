@@ -13,7 +13,7 @@ const logPath = join(tmpdir(), 'jobcast-faults-output.log');
 const RUNTIME_LINE = /^(uncaught exception; |exception = |stack: )/;
 
 let output = '';
-const child = spawn(join(root, 'node_modules/.bin/vitest'), ['run', '--project', 'faults', '--project', 'faults-hibernate', ...process.argv.slice(2)], {
+const child = spawn(join(root, 'node_modules/.bin/vitest'), ['run', '--project', 'faults-hibernate', '--project', 'faults-no-hibernate', ...process.argv.slice(2)], {
   cwd: root,
   env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : (process.env.FORCE_COLOR ?? '0') },
   stdio: ['ignore', 'pipe', 'pipe'],

@@ -36,8 +36,9 @@ export async function startDevServer(
   const port = await freePort();
   const state = persistTo ?? mkdtempSync(join(tmpdir(), 'jobcast-dev-'));
   const args = ['dev', '-c', configPath, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--inspector-port', String(inspectorPort)];
-  // The *-hibernate test projects run every server in the hibernate waiting mode.
-  const modeVars = process.env.JOBCAST_TEST_HIBERNATE === 'true' ? { HIBERNATE: 'true' } : {};
+  // The *-no-hibernate test projects run every server with HIBERNATE=false; the others set nothing,
+  // so they run the default, as `npm run dev` does.
+  const modeVars = process.env.JOBCAST_TEST_HIBERNATE === 'false' ? { HIBERNATE: 'false' } : {};
   for (const [name, value] of Object.entries({ ...modeVars, ...vars })) args.push('--var', `${name}:${value}`);
   const child = spawn(join(ROOT, 'node_modules/.bin/wrangler'), args, {
     cwd: ROOT,
