@@ -43,7 +43,7 @@ export default defineConfig({
       },
       {
         // Against the real `wrangler dev`, which these tests start and stop themselves, with no
-        // HIBERNATE setting: what `npm run dev` runs.
+        // --var HIBERNATE: what `npm run dev` runs.
         test: { name: 'node-hibernate', include: ['test/node/**/*.test.ts'], ...devServer },
       },
       {

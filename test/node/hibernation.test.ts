@@ -3,9 +3,9 @@ import { startDevServer, type DevServer } from './support/dev-server';
 import { openRaw, type RawStream } from './support/raw-sse';
 
 /**
- * The object sleeps while browsers wait (the default, HIBERNATE unset), under the real local runtime, which evicts
- * an idle object after about 10 s: 20 streams wait on a job, 5 leave, nothing happens for 18 s while
- * heartbeats keep arriving, then the job completes. The object logs a line each time it is loaded
+ * The object sleeps while browsers wait (the default: no --var HIBERNATE), under the real local
+ * runtime, which evicts an idle object after about 10 s: 20 streams wait on a job, 5 leave, nothing
+ * happens for 18 s while heartbeats keep arriving, then the job completes. The object logs a line each time it is loaded
  * into memory (LOG_LEVEL=debug), so a load after the idle spell shows it slept. With HIBERNATE=false
  * the object holds the streams and must not be loaded again.
  */
@@ -17,7 +17,7 @@ const servers: Record<'hibernate' | 'noHibernate', DevServer | undefined> = { hi
 
 beforeAll(async () => {
   [servers.hibernate, servers.noHibernate] = await Promise.all([
-    // No HIBERNATE setting at all: what a plain `npm run dev` runs.
+    // No --var HIBERNATE: what a plain `npm run dev` runs (wrangler.toml says "true", as the code does).
     startDevServer(vars),
     startDevServer({ ...vars, HIBERNATE: 'false' }),
   ]);
