@@ -88,7 +88,9 @@ app.onError((error, c) => {
 
 async function browserCors(c: Ctx, next: () => Promise<void>): Promise<Response | void> {
   const origin = c.req.header('Origin') ?? null;
-  const isBrowserRoute = c.req.path.startsWith('/sse/connect/') || !/\/(progress|complete|fail)$/.test(c.req.path);
+  // Decided by the route the path matches, not by its last segment: `/jobs/complete` is the status
+  // route of a job whose id is "complete".
+  const isBrowserRoute = c.req.path.startsWith('/sse/connect/') || JOB_PATH.exec(c.req.path)?.[2] === undefined;
   if (!isBrowserRoute) return next();
   if (c.req.method === 'OPTIONS') return c.body(null, 204, preflightHeaders(origin, c.get('config'), 'GET'));
   await next();

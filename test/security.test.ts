@@ -146,6 +146,18 @@ describe('CORS on browser routes', () => {
     expect(denied.headers.get('Access-Control-Allow-Origin')).toBe(origin);
   });
 
+  // Regression: CORS used to be decided by the path's last segment, so these jobs' status had none.
+  it.each(['complete', 'progress', 'fail'])('puts CORS headers on the status of a job whose id is "%s"', async (id) => {
+    const { statusUrl } = await registerSecured(id);
+    const status = await securedCall(statusUrl, { headers: { Origin: origin } });
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ id, status: 'pending' });
+    expect(status.headers.get('Access-Control-Allow-Origin')).toBe(origin);
+    const preflight = await securedCall(`/jobs/${id}`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe(origin);
+  });
+
   it('keeps backend routes out of CORS', async () => {
     const response = await securedCall(`/jobs/${newJobId()}/complete`, { method: 'OPTIONS', headers: { Origin: origin } });
     expect(response.status).toBe(405);
