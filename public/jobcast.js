@@ -24,12 +24,19 @@
  * @property {AbortSignal} [signal]  Aborting stops all work and rejects with the signal's reason.
  * @property {number} [pollIntervalMs]  Polling period once polling is used. Default 2000.
  * @property {number} [maxStreamFailures]  Streams that fail in a row before polling instead. Default 3.
+ * @property {number} [notFoundTimeoutMs]  How long a job may stay unknown to the service (not yet
+ *   registered, or deleted after its result expired) before the wait rejects with `job_not_found`.
+ *   Default 60000.
  * @property {boolean} [shareAcrossTabs]  One stream per job for all tabs of this origin. Default true.
  * @property {typeof EventSource | null} [EventSource]  Override, or null to poll only.
  * @property {typeof fetch} [fetch]  Override.
  */
 
-/** An error with the service's error code (for example `invalid_token`). */
+import { backoffDelay } from './backoff.js';
+
+export { backoffDelay };
+
+/** An error with the service's error code (`invalid_token`, `job_not_found`). */
 export class JobcastError extends Error {
   /** @param {string} code @param {string} message */
   constructor(code, message) {
@@ -37,18 +44,6 @@ export class JobcastError extends Error {
     this.name = 'JobcastError';
     this.code = code;
   }
-}
-
-const MAX_BACKOFF_MS = 30_000;
-
-/**
- * Full jitter between half and all of an exponential step, so many pages do not retry in step.
- * @param {number} attempt  1 for the first retry.
- * @param {() => number} [random]
- */
-export function backoffDelay(attempt, random = Math.random) {
-  const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /**
@@ -60,6 +55,7 @@ export function waitForJob(options) {
   const { id, token, onProgress, signal } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 2000;
   const maxStreamFailures = options.maxStreamFailures ?? 3;
+  const notFoundTimeoutMs = options.notFoundTimeoutMs ?? 60_000;
   const EventSourceImpl = options.EventSource === undefined ? globalThis.EventSource : options.EventSource;
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const base = (options.baseUrl ?? globalThis.location?.origin ?? '').replace(/\/$/, '');
@@ -72,6 +68,8 @@ export function waitForJob(options) {
     /** @type {string | null} */
     let lastEventId = null;
     let failures = 0;
+    /** @type {number | null} When the service first said it has no such job, since it last had it. */
+    let notFoundSince = null;
     /** @type {BroadcastChannel | null} */
     let channel = null;
 
@@ -86,9 +84,12 @@ export function waitForJob(options) {
       stop();
       resolve(outcome);
     };
-    const abandon = (/** @type {unknown} */ error) => {
+    const abandon = (/** @type {unknown} */ error, broadcast = true) => {
       if (settled) return;
       settled = true;
+      if (broadcast && error instanceof JobcastError && error.code === 'job_not_found') {
+        channel?.postMessage({ type: 'error', code: error.code, message: error.message });
+      }
       stop();
       reject(error);
     };
@@ -116,6 +117,22 @@ export function waitForJob(options) {
     signal?.addEventListener('abort', onAbort, { once: true });
     cleanups.add(() => signal?.removeEventListener('abort', onAbort));
 
+    /**
+     * The service has no such job: rejects once it has said so for `notFoundTimeoutMs` (a job is often
+     * registered a moment after the page opens), and asks once more when that time is up.
+     */
+    const notFound = () => {
+      const now = Date.now();
+      if (notFoundSince === null) {
+        notFoundSince = now;
+        later(() => void checkStatus(), notFoundTimeoutMs);
+        return false;
+      }
+      if (now - notFoundSince < notFoundTimeoutMs) return false;
+      abandon(new JobcastError('job_not_found', `The service has no job ${id}: it was never registered, or it finished and was deleted.`));
+      return true;
+    };
+
     /** Asks the status route; resolves true when that settled the wait. */
     const checkStatus = async () => {
       let response;
@@ -128,7 +145,13 @@ export function waitForJob(options) {
         abandon(new JobcastError('invalid_token', 'The subscribe token was refused; ask the backend for a new one.'));
         return true;
       }
-      if (!response.ok) return false; // 404: not registered yet, or gone; 5xx or a proxy page: transient
+      if (response.status === 404) {
+        // The service's own answer, not a proxy's page or a wrong baseUrl's 404.
+        const body = await response.json().catch(() => null);
+        return !settled && body?.error === 'job_not_found' && notFound();
+      }
+      if (!response.ok) return false; // 5xx or a proxy's page: transient
+      notFoundSince = null;
       const job = await response.json().catch(() => null);
       if (!job || settled) return settled;
       if (job.status === 'result' || job.status === 'failed') {
@@ -189,6 +212,7 @@ export function waitForJob(options) {
     cleanups.add(() => shared.close());
     shared.addEventListener('message', ({ data: message }) => {
       if (message?.type === 'result') finish(message.outcome, false);
+      if (message?.type === 'error') abandon(new JobcastError(message.code, message.message), false);
       if (message?.type === 'progress') {
         lastEventId = message.lastEventId ?? lastEventId;
         progress(message.update, false);

@@ -1,12 +1,13 @@
+import { jittered } from '../public/backoff.js';
 import { logWarn } from './log';
 import { formatComment, SSE_HEADERS } from './sse';
 
 export type RetryReason = 'too_many_subscribers' | 'unavailable';
 
-/** The retry hint's range by reason: a full job frees a slot soon; a failing object may need longer. */
-const RETRY_MS: Record<RetryReason, [number, number]> = {
-  too_many_subscribers: [2000, 4000],
-  unavailable: [4000, 8000],
+/** The retry hint's ceiling by reason (the hint is half to all of it): a full job frees a slot soon; a failing object may need longer. */
+const RETRY_CEILING_MS: Record<RetryReason, number> = {
+  too_many_subscribers: 4000,
+  unavailable: 8000,
 };
 
 /**
@@ -16,8 +17,7 @@ const RETRY_MS: Record<RetryReason, [number, number]> = {
  * clean end: the browser comes back by itself. No `connect` frame, which would tell the page it is in.
  */
 export function retryAnswer(reason: RetryReason, job: string, detail?: string): Response {
-  const [low, high] = RETRY_MS[reason];
-  const retry = low + Math.floor(Math.random() * (high - low));
+  const retry = jittered(RETRY_CEILING_MS[reason]);
   logWarn('stream retry', { job, reason, retry, detail });
   return new Response(`retry: ${retry}\n${formatComment(`retry ${reason}`)}\n`, { headers: SSE_HEADERS });
 }

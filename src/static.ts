@@ -9,6 +9,7 @@
  */
 import demoJs from '../public/demo.js?raw';
 import doneHtml from '../public/done.html?raw';
+import backoffJs from '../public/backoff.js?raw';
 import doneJs from '../public/done.js?raw';
 import originalHtml from '../public/examples/original.html?raw';
 import indexHtml from '../public/index.html?raw';
@@ -19,14 +20,16 @@ export interface StaticFile {
   body: string;
   contentType: string;
   etag: string;
+  /** A module pages on any origin may import (the browser client and what it imports). */
+  importable?: boolean;
 }
 
 const HTML = 'text/html; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 
-function file(body: string, contentType: string): StaticFile {
-  return { body, contentType, etag: `"${fnv1a(body)}"` };
+function file(body: string, contentType: string, importable = false): StaticFile {
+  return { body, contentType, etag: `"${fnv1a(body)}"`, importable };
 }
 
 /** By URL path. Pages are served without `.html`; the `.html` path redirects there (see `staticRedirect`). */
@@ -36,7 +39,8 @@ export const STATIC_FILES: ReadonlyMap<string, StaticFile> = new Map([
   ['/examples/original', file(originalHtml, HTML)],
   ['/demo.js', file(demoJs, JS)],
   ['/done.js', file(doneJs, JS)],
-  ['/jobcast.js', file(jobcastJs, JS)],
+  ['/jobcast.js', file(jobcastJs, JS, true)],
+  ['/backoff.js', file(backoffJs, JS, true)],
   ['/styles.css', file(stylesCss, CSS)],
 ]);
 
@@ -48,12 +52,21 @@ export function staticRedirect(pathname: string): string | null {
 
 /** `GET`/`HEAD` of a static file: 200 with the body, or 304 when `If-None-Match` names its ETag. */
 export function staticResponse(file: StaticFile, request: Request): Response {
-  const headers = {
+  const headers: Record<string, string> = {
     'Content-Type': file.contentType,
     ETag: file.etag,
     // Revalidate every time (cheap: a 304), so a deploy is seen at once.
     'Cache-Control': 'public, max-age=0, must-revalidate',
   };
+  if (file.importable) {
+    // Browsers fetch module scripts in CORS mode, so a page on another origin can import the client
+    // only with this. `*` is safe here: the file is public, the same for everyone, and fetched without
+    // credentials (`*` would not be honoured for a credentialed request anyway), as from a CDN.
+    // ALLOWED_ORIGINS guards the job routes, whose answers are about one job, not the code.
+    headers['Access-Control-Allow-Origin'] = '*';
+    // And a page that isolates itself (Cross-Origin-Embedder-Policy: require-corp) may load it too.
+    headers['Cross-Origin-Resource-Policy'] = 'cross-origin';
+  }
   const ifNoneMatch = request.headers.get('If-None-Match');
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === file.etag)) {
     return new Response(null, { status: 304, headers });

@@ -7,8 +7,9 @@
 const PREFIX = 'v1';
 const encoder = new TextEncoder();
 
-function signedText(jobId: string, expiresAt: number): Uint8Array {
-  return encoder.encode(`jobcast-subscribe-v1\n${jobId}\n${expiresAt}`);
+function signedText(jobId: string, expiresAt: number): Uint8Array<ArrayBuffer> {
+  // A copy typed as owning its buffer, which the DOM's WebCrypto types ask for (the SDK builds with them).
+  return Uint8Array.from(encoder.encode(`jobcast-subscribe-v1\n${jobId}\n${expiresAt}`));
 }
 
 async function hmacKey(signingKey: string, usage: 'sign' | 'verify'): Promise<CryptoKey> {
@@ -21,7 +22,7 @@ export function toBase64Url(bytes: ArrayBuffer): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-function fromBase64Url(text: string): Uint8Array | null {
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   try {
     const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));

@@ -32,6 +32,23 @@ describe('static files served by the worker', () => {
     expect(stale.status).toBe(200);
   });
 
+  it('lets a page on any origin import the client as a module, and nothing else', async () => {
+    for (const path of ['/jobcast.js', '/backoff.js']) {
+      const module = await call(path, { headers: { Origin: 'https://shop.example.com' } });
+      expect(module.status, path).toBe(200);
+      expect(module.headers.get('Access-Control-Allow-Origin'), path).toBe('*');
+      expect(module.headers.get('Cross-Origin-Resource-Policy'), path).toBe('cross-origin');
+      expect(module.headers.get('Access-Control-Allow-Credentials'), path).toBeNull();
+      const cached = await call(path, { headers: { Origin: 'https://shop.example.com', 'If-None-Match': module.headers.get('ETag')! } });
+      expect(cached.status, path).toBe(304);
+      expect(cached.headers.get('Access-Control-Allow-Origin'), path).toBe('*');
+    }
+    expect(await (await call('/jobcast.js')).text()).toContain("from './backoff.js'");
+    for (const path of ['/', '/demo.js', '/done.js', '/styles.css']) {
+      expect((await call(path, { headers: { Origin: 'https://shop.example.com' } })).headers.get('Access-Control-Allow-Origin'), path).toBeNull();
+    }
+  });
+
   it('answers HEAD without a body and refuses other methods', async () => {
     const head = await call('/jobcast.js', { method: 'HEAD' });
     expect(head.status).toBe(200);

@@ -1,10 +1,15 @@
 // jobcast backend SDK: register, report progress, complete or fail a job, read or delete it, and
-// mint subscribe tokens without a round trip. Node 18+ or any runtime with fetch and WebCrypto.
+// mint subscribe tokens without a round trip. Node 20+ or any runtime with fetch and WebCrypto.
 // Retries network errors and 5xx: every call is idempotent. The request and answer types are the
-// service's own zod schemas (src/schemas.ts), so the SDK cannot drift from what the service accepts.
+// service's own zod schemas (src/schemas.ts), and the token and the backoff the service's own code,
+// so the SDK cannot drift from what the service accepts.
+import { backoffDelay } from '../../public/backoff.js';
 import type { CompleteRequest, FailRequest, JobView, Published, RegisterRequest, Registered } from '../schemas.ts';
+import { mintSubscribeToken } from '../subscribe-token.ts';
 
 export type { CompleteRequest, FailRequest, JobView, Published, RegisterRequest, Registered };
+/** The subscribe token jobcast itself would return for a job (docs/api.md, "Subscribe tokens"); `expiresAt` in Unix seconds. */
+export { mintSubscribeToken };
 
 /** An error answer from jobcast, with the contract's error code (`job_finished`, `unauthorized`, …). */
 export class JobcastApiError extends Error {
@@ -105,21 +110,7 @@ function jobPath(id: string): string {
   return `/jobs/${encodeURIComponent(id)}`;
 }
 
+/** Half a second at most for the first retry, doubling to 10 s: a backend call is worth waiting for, not for long. */
 function retryDelay(attempt: number): number {
-  const ceiling = Math.min(10_000, 250 * 2 ** attempt);
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
-
-const encoder = new TextEncoder();
-
-/**
- * The subscribe token jobcast itself would return for this job (see docs/api.md, "Subscribe tokens").
- * `expiresAt` is in Unix seconds.
- */
-export async function mintSubscribeToken(signingKey: string, jobId: string, expiresAt: number): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(signingKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`jobcast-subscribe-v1\n${jobId}\n${expiresAt}`)));
-  let binary = '';
-  for (const byte of signature) binary += String.fromCharCode(byte);
-  return `v1.${expiresAt}.${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+  return backoffDelay(attempt + 1, Math.random, { firstMs: 250, maxMs: 10_000 });
 }

@@ -94,6 +94,54 @@ describe('waitForJob over a stream', () => {
   });
 });
 
+describe('a job the service does not have', () => {
+  const notFound = { status: 404, body: { error: 'job_not_found', message: 'No such job' } };
+
+  it('rejects with job_not_found once the service has said so for notFoundTimeoutMs, from the stream', async () => {
+    const status = fakeStatus(notFound);
+    const done = waitForJob({ ...base, fetch: status.fetch, notFoundTimeoutMs: 10_000 });
+    const outcome = done.catch((error) => error);
+    FakeEventSource.latest.failForGood(); // the stream's 404
+    await vi.advanceTimersByTimeAsync(9_000);
+    expect(vi.getTimerCount()).toBeGreaterThan(0);
+    await vi.advanceTimersByTimeAsync(1_100);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(JobcastError);
+    expect(error).toMatchObject({ code: 'job_not_found' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('rejects after the default 60 s when polling, and not before', async () => {
+    const status = fakeStatus(notFound);
+    const settled = vi.fn();
+    const done = waitForJob({ ...base, EventSource: null, fetch: status.fetch }).catch((error) => (settled(), error));
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(settled).not.toHaveBeenCalled();
+    expect(status.urls.length).toBeGreaterThan(20);
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(await done).toMatchObject({ code: 'job_not_found' });
+  });
+
+  it('waits as usual for a job registered within that time', async () => {
+    const status = fakeStatus(notFound);
+    const done = waitForJob({ ...base, EventSource: null, fetch: status.fetch, pollIntervalMs: 1000, notFoundTimeoutMs: 5_000 });
+    await vi.advanceTimersByTimeAsync(4_000);
+    status.set(pending);
+    await vi.advanceTimersByTimeAsync(30_000);
+    status.set({ status: 200, body: { status: 'result', moveUrl: '/b', lastEventId: 1 } });
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(await done).toMatchObject({ status: 'result', moveUrl: '/b' });
+  });
+
+  it("keeps waiting through a 404 that is not the service's (a proxy, a wrong path)", async () => {
+    const status = fakeStatus({ status: 404, body: { error: 'not_found' } });
+    const settled = vi.fn();
+    void waitForJob({ ...base, EventSource: null, fetch: status.fetch, notFoundTimeoutMs: 1_000 }).then(settled, settled);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(settled).not.toHaveBeenCalled();
+  });
+});
+
 describe('waitForJob without EventSource', () => {
   it('polls the status route from the start', async () => {
     const status = fakeStatus(pending);
@@ -168,6 +216,27 @@ describe('several tabs waiting for the same job', () => {
   });
 });
 
+describe('several tabs waiting for a job the service does not have', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('all reject with job_not_found when the tab holding the stream gives up', async () => {
+    vi.stubGlobal('navigator', { locks: fakeLocks() });
+    const status = fakeStatus({ status: 404, body: { error: 'job_not_found', message: 'No such job' } });
+    const shared = { ...base, id: `tabs-${Math.random()}`, shareAcrossTabs: true, fetch: status.fetch, notFoundTimeoutMs: 3_000 };
+    const first = waitForJob(shared).catch((error) => error);
+    const second = waitForJob(shared).catch((error) => error);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeEventSource.instances).toHaveLength(1);
+    FakeEventSource.latest.failForGood();
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(await first).toMatchObject({ code: 'job_not_found' });
+    // The second tab heard it from the first, rather than waiting a notFoundTimeoutMs of its own.
+    const heardAt = Date.now();
+    expect(await second).toMatchObject({ code: 'job_not_found' });
+    expect(Date.now() - heardAt).toBeLessThan(1_000);
+  });
+});
+
 describe('redirectWhenDone', () => {
   it('navigates to moveUrl on result', async () => {
     const navigate = vi.fn();
@@ -192,5 +261,11 @@ describe('backoffDelay', () => {
   it('doubles up to 30 s, between half and all of each step', () => {
     expect([1, 2, 3, 6, 20].map((n) => backoffDelay(n, () => 0))).toEqual([500, 1000, 2000, 15_000, 15_000]);
     expect([1, 2, 3, 6, 20].map((n) => backoffDelay(n, () => 1))).toEqual([1000, 2000, 4000, 30_000, 30_000]);
+  });
+
+  it("takes other steps, as the backend SDK's 250 ms doubling to 10 s", () => {
+    const steps = { firstMs: 250, maxMs: 10_000 };
+    expect([1, 2, 3, 7, 20].map((n) => backoffDelay(n, () => 1, steps))).toEqual([250, 500, 1000, 10_000, 10_000]);
+    expect([1, 7].map((n) => backoffDelay(n, () => 0, steps))).toEqual([125, 5_000]);
   });
 });

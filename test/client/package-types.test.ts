@@ -1,36 +1,29 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle, installPackedPackage, ROOT, run, withPackLock } from '../support/installed-package';
 
-const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
-const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 let dir: string;
 let project: string;
 
-/** A TypeScript backend that installed the packed package, as a user's project would. */
+/** A TypeScript project, backend and front end in one, that installed the packed package as a user's would. */
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'jobcast-pack-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir, ...NPM_FLAGS], { cwd: ROOT });
-  const tarball = join(dir, (JSON.parse(stdout) as { filename: string }[])[0].filename);
-  project = join(dir, 'backend');
-  mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'backend', private: true, type: 'module' }));
+  ({ dir, project } = await installPackedPackage('app'));
   writeFileSync(
     join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022', 'dom'], types: [], strict: true, noEmit: true } }),
+    JSON.stringify({ compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', lib: ['es2022', 'dom'], types: [], strict: true, noEmit: true }, include: ['backend.ts'] }),
   );
-  await run('npm', ['install', tarball, ...NPM_FLAGS], { cwd: project });
+  writeFileSync(
+    join(project, 'tsconfig.page.json'),
+    JSON.stringify({ compilerOptions: { target: 'es2022', module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [], strict: true, noEmit: true }, include: ['page.ts'] }),
+  );
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function typecheck(source: string): Promise<{ ok: boolean; output: string }> {
-  writeFileSync(join(project, 'backend.ts'), source);
+async function typecheck(source: string, file = 'backend.ts'): Promise<{ ok: boolean; output: string }> {
+  writeFileSync(join(project, file), source);
   try {
-    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', project]);
+    await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(project, file === 'page.ts' ? 'tsconfig.page.json' : 'tsconfig.json')]);
     return { ok: true, output: '' };
   } catch (error) {
     const { stdout, stderr } = error as { stdout: string; stderr: string };
@@ -73,8 +66,68 @@ console.log(url, eventId, failed.delivered, status, token);
     expect(result.output).toContain(named);
   }, 60_000);
 
+  it('installs no runtime dependency but zod, whose types the answers are', () => {
+    const manifest = JSON.parse(readFileSync(join(project, 'node_modules/jobcast/package.json'), 'utf8')) as { dependencies?: Record<string, string>; engines?: { node?: string } };
+    expect(Object.keys(manifest.dependencies ?? {})).toEqual(['zod']);
+    expect(manifest.engines?.node).toBe('>=20');
+  });
+
+  it('is accepted by npm publish --dry-run', async () => {
+    const { stdout } = await withPackLock(() => run('npm', ['publish', '--dry-run', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT }));
+    expect(stdout).toMatch(/^\+ jobcast@\d+\.\d+\.\d+$/m);
+  }, 60_000);
+
   it('runs on the Node that installed it', async () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `import('jobcast/client').then((m) => console.log(typeof m.JobcastClient, typeof m.mintSubscribeToken))`], { cwd: project });
     expect(stdout.trim()).toBe('function function');
   });
+});
+
+const page = `import { JobcastError, redirectWhenDone, waitForJob, type JobOutcome } from 'jobcast/browser';
+const controller = new AbortController();
+`;
+
+describe('jobcast/browser installed from the packed package', () => {
+  it('ships the very file the service serves at /jobcast.js', () => {
+    for (const name of ['jobcast.js', 'backoff.js']) {
+      expect(readFileSync(join(project, 'node_modules/jobcast/public', name), 'utf8')).toBe(readFileSync(join(ROOT, 'public', name), 'utf8'));
+    }
+  });
+
+  it('type-checks correct calls, with the outcome typed', async () => {
+    const result = await typecheck(
+      `${page}
+const outcome: JobOutcome = await waitForJob({ id: '42', baseUrl: 'https://jobs.example.com', signal: controller.signal, notFoundTimeoutMs: 30_000,
+  onProgress: ({ progress, message }) => console.log(progress.toFixed(2), message) });
+const status: 'result' | 'failed' = outcome.status;
+try { await redirectWhenDone({ id: '42', token: 't', onFailed: (failed) => console.log(failed.error) }); }
+catch (error) { if (error instanceof JobcastError && error.code === 'job_not_found') console.log(status); }
+`,
+      'page.ts',
+    );
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  }, 60_000);
+
+  it.each([
+    ['a wait without an id', `await waitForJob({ baseUrl: 'https://jobs.example.com' });`, "'id'"],
+    ['a progress handler that takes a string', `await waitForJob({ id: '42', onProgress: (p: string) => p });`, 'string'],
+    ['an outcome status that does not exist', `const o = await waitForJob({ id: '42' }); if (o.status === 'done') {}`, '"done"'],
+  ])('refuses %s', async (_name, call, named) => {
+    const result = await typecheck(`${page}${call}\n`, 'page.ts');
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/page\.ts\(\d+,\d+\): error TS\d+/);
+    expect(result.output).toContain(named);
+  }, 60_000);
+
+  it('bundles into a page with esbuild', async () => {
+    writeFileSync(join(project, 'main.js'), `import { waitForJob } from 'jobcast/browser';\nwindow.wait = waitForJob;\n`);
+    await bundle(project, 'main.js', 'out/main.js');
+    const bundled = readFileSync(join(project, 'out/main.js'), 'utf8');
+    expect(bundled).toContain('job_not_found');
+    expect(bundled).not.toMatch(/from ['"]\.\/backoff\.js['"]/); // resolved into the bundle
+    // It runs: the module evaluates and exports what the page uses.
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `globalThis.window = globalThis; await import(${JSON.stringify(join(project, 'out/main.js'))}); console.log(typeof window.wait)`]);
+    expect(stdout.trim()).toBe('function');
+  }, 60_000);
 });

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobcastApiError, JobcastClient, mintSubscribeToken } from '../../src/sdk/client.ts';
+import { installPackedPackage } from '../support/installed-package';
 import { startDevServer, type DevServer } from './support/dev-server';
 import { openRaw } from './support/raw-sse';
 
@@ -88,4 +90,27 @@ describe('the jobcast CLI', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('usage: jobcast');
   });
+});
+
+describe('the jobcast CLI installed from the packed package', () => {
+  let dir: string;
+  let project: string;
+  beforeAll(async () => {
+    ({ dir, project } = await installPackedPackage('cli'));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // The machine's own Node (20 here) when there is one, the floor the package states; else this one.
+  const node = existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath;
+
+  it('registers a job and mints its token, as `npx jobcast` runs it', async () => {
+    const bin = join(project, 'node_modules/.bin/jobcast');
+    const id = jobId('cli-installed');
+    const { stdout } = await run(node, [bin, 'register', id, '--url', server.url, '--token', 'dev-api-token'], { cwd: project });
+    expect(JSON.parse(stdout)).toMatchObject({ id, status: 'pending', subscribeUrl: `/sse/connect/${id}` });
+    const status = await fetch(`${server.url}/jobs/${id}`);
+    expect(await status.json()).toMatchObject({ id, status: 'pending' });
+    const minted = await run(node, [bin, 'token', 'order-42', '--signing-key', 'test-signing-key-0123456789abcdef', '--expires', '1798761600'], { cwd: project });
+    expect(JSON.parse(minted.stdout).token).toBe('v1.1798761600.leldmoQ0kQX4WBbuOJH4Fq38_Bj-0yVA-OCeeMbyDHQ');
+  }, 30_000);
 });
