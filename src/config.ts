@@ -16,6 +16,10 @@ export interface Env {
   HIBERNATE?: string;
   /** `true` turns the demo backend on in a deployed worker; under `wrangler dev` it is always on. */
   DEMO_ENABLED?: string;
+  /** Where jobcast tells the backend about its jobs (`job.vacated`, `job.expired`); unset: off. */
+  WEBHOOK_URL?: string;
+  WEBHOOK_SECRET?: string;
+  VACATED_AFTER_MS?: string;
   /** Set only by the committed `.dev.vars`, which `wrangler dev` reads and `wrangler deploy` never uploads. */
   JOBCAST_LOCAL_DEV?: string;
 }
@@ -36,6 +40,9 @@ export interface Config {
   logLevel: 'warn' | 'info' | 'debug';
   hibernate: boolean;
   demoEnabled: boolean;
+  /** Backend notifications, or null when WEBHOOK_URL is unset. */
+  webhook: { url: string; secret: string } | null;
+  vacatedAfterMs: number;
 }
 
 /** Hono's typing of the worker: its bindings, and what middleware leaves for the handlers. */
@@ -97,6 +104,25 @@ function origins(name: string, value: string | undefined, allowStar: boolean): s
   });
 }
 
+/** `https:` only, but for `http:` under `wrangler dev`, where receivers run on loopback. */
+function webhook(env: Env, localDev: boolean): Config['webhook'] {
+  const url = (env.WEBHOOK_URL ?? '').trim();
+  const key = secret('WEBHOOK_SECRET', env.WEBHOOK_SECRET);
+  if (url === '') return null;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  const schemes = localDev ? ['https:', 'http:'] : ['https:'];
+  if (!parsed || !schemes.includes(parsed.protocol)) {
+    throw new Error(`WEBHOOK_URL must be an ${localDev ? 'http(s)' : 'https'} URL, got ${JSON.stringify(url)}`);
+  }
+  if (!key) throw new Error('WEBHOOK_SECRET must be set when WEBHOOK_URL is');
+  return { url: parsed.href, secret: key };
+}
+
 const cache = new WeakMap<object, Config>();
 
 /** Reads and checks the configuration once per `env` object; a malformed value throws with its name. */
@@ -126,6 +152,8 @@ export function readConfig(env: Env): Config {
     logLevel,
     hibernate: flag('HIBERNATE', env.HIBERNATE, true),
     demoEnabled: flag('DEMO_ENABLED', env.DEMO_ENABLED, false) || localDev,
+    webhook: webhook(env, localDev),
+    vacatedAfterMs: positiveInt('VACATED_AFTER_MS', env.VACATED_AFTER_MS, 30_000),
   };
   cache.set(env, config);
   return config;

@@ -17,11 +17,13 @@ import {
   type Terminal,
 } from './job-state';
 import { JobStore } from './job-store';
-import { logInfo } from './log';
+import { logInfo, logWarn } from './log';
+import { deliver, notificationBody, retryAt, type Outgoing } from './notifications';
 import type { JobView, ProgressRequest, Published } from './schemas';
 import { closeSocket, SocketListeners } from './socket-listeners';
 import { formatMessage, SSE_HEADERS } from './sse';
 import { StreamListeners } from './stream-listeners';
+import type { NotificationType } from './webhook-signature';
 
 /** What a pending job that reaches its ttl fails with. */
 const EXPIRED: Terminal = { status: 'failed', error: 'expired' };
@@ -50,6 +52,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   readonly #sockets: SocketListeners;
   #job: JobRecord | null;
   #history: StoredEvent[];
+  /** Backend notifications still to deliver, oldest first (only read when notifications are on). */
+  #outbox: Outgoing[];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -59,7 +63,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     this.#history = this.#job ? this.#store.loadProgressEvents() : [];
     const terminal = this.#job ? terminalEvent(this.#job) : null;
     if (terminal) this.#history.push(terminal);
-    this.#streams = new StreamListeners(this.#config, () => this.#job?.id ?? null);
+    this.#outbox = this.#config.webhook ? this.#store.loadOutbox() : [];
+    this.#streams = new StreamListeners(this.#config, () => this.#job?.id ?? null, () => this.#departed());
     this.#sockets = new SocketListeners(ctx);
     if (this.#config.logLevel === 'debug') logInfo('job object loaded', { job: this.#job?.id ?? null, sockets: this.#sockets.size });
   }
@@ -103,7 +108,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     this.#store.saveJob(job);
     this.#job = job;
     this.#history = [];
-    void this.ctx.storage.setAlarm(this.#nextAlarm(job, now));
+    void this.#arm(now);
     return { created: true, job };
   }
 
@@ -129,14 +134,15 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const event = this.#conclude(job ?? { id: jobId, status: 'pending', createdAt: now, expiresAt: now, lastEventId: 0 }, terminal, now);
     // A registered job's alarm is already due by the new expiry (see #nextAlarm); one made by this
     // call has none yet.
-    if (!job) void this.ctx.storage.setAlarm(this.#job!.expiresAt);
+    if (!job) void this.#arm(now);
     return this.#announce(event, true);
   }
 
   /** Stores `terminal` as the job's end, in one row: its event is rebuilt from the record on load. */
   #conclude(job: JobRecord, terminal: Terminal, now: number): StoredEvent {
     const event: StoredEvent = { id: job.lastEventId + 1, name: 'result', data: terminalPayload(terminal) };
-    const next: JobRecord = { ...job, ...terminal, finishedAt: now, expiresAt: now + this.#config.resultTtlSeconds * 1000, lastEventId: event.id };
+    const { vacantAt: _vacancyEnds, ...unwatched } = job;
+    const next: JobRecord = { ...unwatched, ...terminal, finishedAt: now, expiresAt: now + this.#config.resultTtlSeconds * 1000, lastEventId: event.id };
     this.#store.saveJob(next);
     this.#remember(next, event);
     return event;
@@ -149,7 +155,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   async #expire(job: JobRecord, now: number): Promise<void> {
     if (this.#config.logLevel !== 'warn') logInfo('job expired', { job: job.id });
     const event = this.#conclude(job, EXPIRED, now);
-    void this.ctx.storage.setAlarm(this.#job!.expiresAt);
+    this.#notify('job.expired', job.id, now);
+    void this.#arm(now);
     await this.#announce(event, true);
   }
 
@@ -171,7 +178,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
 
   status(jobId: string): JobView | null {
     const job = this.#current(jobId);
-    return job ? toView(job) : null;
+    return job ? toView(job, this.listenerCount) : null;
   }
 
   async remove(): Promise<void> {
@@ -179,26 +186,106 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   }
 
   /**
-   * The one alarm: the job's expiry. A pending job fails as expired, a finished one is deleted;
-   * anything not yet due re-arms it.
+   * The one alarm, for whatever comes due first: the job's expiry (a pending job fails as expired, a
+   * finished one is deleted), the end of a vacancy's grace, and the next notification to deliver.
+   * It is then armed again for the next of them.
    */
   override async alarm(): Promise<void> {
-    const job = this.#job;
     const now = Date.now();
-    if (!job) return;
-    if (job.expiresAt > now) await this.ctx.storage.setAlarm(this.#nextAlarm(job, now));
-    else if (job.status === 'pending') await this.#expire(job, now);
-    else await this.#purge();
+    const job = this.#job;
+    if (job && job.expiresAt <= now) {
+      if (job.status === 'pending') await this.#expire(job, now);
+      else await this.#purge();
+    } else if (job?.status === 'pending' && job.vacantAt !== undefined && job.vacantAt <= now) {
+      this.#vacate(job, now);
+    }
+    await this.#deliverDue();
+    await this.#arm(Date.now());
   }
 
   /** A relaying worker closed its socket: its browser left, or its stream reached its end. */
   override webSocketClose(socket: WebSocket, code: number, reason: string): void {
     closeSocket(socket, code, reason);
     if (this.#config.logLevel === 'debug') logInfo('stream ended', { job: this.#job?.id ?? null, reason: reason || 'closed' });
+    if (!this.ctx.getWebSockets().some((other) => other !== socket && other.readyState === WebSocket.OPEN)) this.#departed();
   }
 
   override webSocketError(socket: WebSocket): void {
-    closeSocket(socket, 1011, 'error');
+    this.webSocketClose(socket, 1011, 'error');
+  }
+
+  /**
+   * The last open stream of a pending job ended (its browser left, or its stream reached
+   * STREAM_MAX_MS and it may come back): with notifications on, the job is vacated after
+   * VACATED_AFTER_MS unless a stream is open by then. An alarm, not a timer, so that a hibernating
+   * object is not kept awake for the grace.
+   */
+  #departed(): void {
+    const job = this.#job;
+    if (!this.#config.webhook || !job || job.status !== 'pending') return;
+    const now = Date.now();
+    this.#job = { ...job, vacantAt: now + this.#config.vacatedAfterMs };
+    this.#store.saveJob(this.#job);
+    void this.#arm(now);
+  }
+
+  /** The grace is over: vacated if no stream came back. Either way the next vacancy needs a new departure. */
+  #vacate(job: JobRecord, now: number): void {
+    const { vacantAt: _over, ...next } = job;
+    this.#job = next;
+    this.#store.saveJob(next);
+    if (this.listenerCount === 0) this.#notify('job.vacated', job.id, now);
+  }
+
+  /** Stores a notification to deliver (in the same commit as what it tells), if notifications are on. */
+  #notify(type: NotificationType, jobId: string, now: number): void {
+    if (!this.#config.webhook) return;
+    const { id, body } = notificationBody(type, jobId, now);
+    this.#outbox.push(this.#store.enqueue(id, type, body, now));
+  }
+
+  /**
+   * Delivers the notifications that are due, oldest first: a job's notifications arrive in order, so
+   * one that fails holds the later ones back until it lands or is given up. Runs only in the alarm,
+   * which never blocks a backend call or a stream (the object takes other calls while it waits).
+   */
+  async #deliverDue(): Promise<void> {
+    const webhook = this.#config.webhook;
+    while (webhook && this.#outbox.length > 0 && this.#outbox[0].nextAt <= Date.now()) {
+      const outgoing = this.#outbox[0];
+      const { ok, status } = await deliver(webhook, outgoing, Date.now());
+      const attempt = outgoing.attempts + 1;
+      const fields = { job: this.#jobIdOf(outgoing), type: outgoing.type, id: outgoing.id, status, attempt };
+      if (ok && this.#config.logLevel !== 'warn') logInfo('notification', fields);
+      if (!ok) logWarn('notification', fields);
+      const nextAt = ok ? null : retryAt(attempt, outgoing.firstAt, Date.now());
+      if (nextAt === null) {
+        if (!ok) logWarn('notification given up', fields);
+        this.#store.dequeue(outgoing.seq);
+        this.#outbox.shift();
+        continue;
+      }
+      outgoing.attempts = attempt;
+      outgoing.nextAt = nextAt;
+      this.#store.retryLater(outgoing);
+    }
+    if (!this.#job && this.#outbox.length === 0) await this.#purge();
+  }
+
+  #jobIdOf(outgoing: Outgoing): string {
+    return (JSON.parse(outgoing.body) as { job: string }).job;
+  }
+
+  /** Arms the one alarm for the first of: the job's next alarm, the vacancy's end, the next delivery. */
+  async #arm(now: number): Promise<void> {
+    const job = this.#job;
+    const due = [
+      job ? this.#nextAlarm(job, now) : Infinity,
+      job?.status === 'pending' && job.vacantAt !== undefined ? job.vacantAt : Infinity,
+      this.#outbox[0]?.nextAt ?? Infinity,
+    ];
+    const next = Math.min(...due);
+    if (next !== Infinity) await this.ctx.storage.setAlarm(next);
   }
 
   /**
@@ -238,10 +325,15 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     this.#sockets.endAll();
   }
 
+  /** Deletes the job; notifications still to deliver are kept, and the rest goes once they are. */
   async #purge(): Promise<void> {
     this.#job = null;
     this.#history = [];
     this.#endListeners();
+    if (this.#outbox.length > 0) {
+      this.#store.forgetJob();
+      return this.#arm(Date.now());
+    }
     this.#store.forget();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();

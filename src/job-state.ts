@@ -19,6 +19,11 @@ export interface JobRecord {
   moveUrl?: string;
   data?: JsonObject;
   error?: string;
+  /**
+   * With notifications on: when a pending job that had streams and has none now is vacated, unless a
+   * stream is open by then (set at each departure that leaves none, so the grace runs from the last).
+   */
+  vacantAt?: number;
 }
 
 export interface StoredEvent {
@@ -37,7 +42,7 @@ export interface Terminal {
 /** At least this many of a job's latest events stay available for `Last-Event-ID` resumes. */
 export const EVENT_HISTORY = 100;
 
-export function toView(job: JobRecord): JobView {
+export function toView(job: JobRecord, listeners: number): JobView {
   return {
     id: job.id,
     status: job.status,
@@ -49,6 +54,7 @@ export function toView(job: JobRecord): JobView {
     lastEventId: job.lastEventId,
     createdAt: new Date(job.createdAt).toISOString(),
     finishedAt: job.finishedAt === undefined ? undefined : new Date(job.finishedAt).toISOString(),
+    listeners,
   };
 }
 

@@ -1,4 +1,6 @@
 import type { JobRecord, StoredEvent } from './job-state';
+import type { Outgoing } from './notifications';
+import type { NotificationType } from './webhook-signature';
 
 /**
  * The job's SQLite tables. They are created by the first write, so reading a job that does not exist
@@ -44,6 +46,41 @@ export class JobStore {
     });
   }
 
+  /** Backend notifications not yet delivered, oldest first; none when there never were any. */
+  loadOutbox(): Outgoing[] {
+    const found = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length;
+    if (!found) return [];
+    return this.storage.sql
+      .exec<{ seq: number; id: string; type: NotificationType; body: string; attempts: number; first_at: number; next_at: number }>('SELECT * FROM outbox ORDER BY seq')
+      .toArray()
+      .map((row) => ({ seq: row.seq, id: row.id, type: row.type, body: row.body, attempts: row.attempts, firstAt: row.first_at, nextAt: row.next_at }));
+  }
+
+  /** Stores a notification to deliver, after every one stored before it. */
+  enqueue(id: string, type: NotificationType, body: string, now: number): Outgoing {
+    this.#ensureSchema();
+    // Its own statement: a job stored before notifications existed has the other tables only.
+    this.storage.sql.exec(OUTBOX_TABLE);
+    const seq = this.storage.sql
+      .exec<{ seq: number }>('INSERT INTO outbox (id, type, body, attempts, first_at, next_at) VALUES (?, ?, ?, 0, ?, ?) RETURNING seq', id, type, body, now, now)
+      .one().seq;
+    return { seq, id, type, body, attempts: 0, firstAt: now, nextAt: now };
+  }
+
+  retryLater(outgoing: Outgoing): void {
+    this.storage.sql.exec('UPDATE outbox SET attempts = ?, next_at = ? WHERE seq = ?', outgoing.attempts, outgoing.nextAt, outgoing.seq);
+  }
+
+  dequeue(seq: number): void {
+    this.storage.sql.exec('DELETE FROM outbox WHERE seq = ?', seq);
+  }
+
+  /** Deletes the job and its events but keeps notifications still to deliver. */
+  forgetJob(): void {
+    if (!this.#hasSchema()) return;
+    this.storage.sql.exec('DELETE FROM job; DELETE FROM events;');
+  }
+
   /** After `deleteAll()` the tables are gone and must be made again by the next write. */
   forget(): void {
     this.#schemaReady = false;
@@ -67,3 +104,8 @@ export class JobStore {
     this.#schemaReady = true;
   }
 }
+
+const OUTBOX_TABLE = `CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
+  attempts INTEGER NOT NULL, first_at INTEGER NOT NULL, next_at INTEGER NOT NULL
+)`;

@@ -58,6 +58,8 @@ export const JobView = z.object({
   lastEventId: z.number().int().min(0),
   createdAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().optional(),
+  /** Open streams on the job now (a departed browser counts until a failed write reveals it). */
+  listeners: z.number().int().min(0),
 });
 
 export const DemoStarted = z.object({ id: z.string(), subscribeUrl: z.string(), statusUrl: z.string() });

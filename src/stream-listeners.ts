@@ -37,6 +37,8 @@ export class StreamListeners implements Listeners {
   constructor(
     private readonly timings: StreamTimings,
     private readonly jobId: () => string | null,
+    /** A departure or an end at `streamMaxMs` left no stream open. */
+    private readonly onEmptied: () => void = () => {},
   ) {}
 
   get size(): number {
@@ -94,11 +96,13 @@ export class StreamListeners implements Listeners {
     const sweep = this.#set.sweep(now, HEARTBEAT, heartbeatMs, streamMaxMs, slackMs);
     if (logLevel === 'debug' && sweep.ended > 0) logInfo('streams ended', { job: this.jobId(), ended: sweep.ended, reason: 'max_age' });
     this.#flushDropLog();
+    if (sweep.ended > 0 && this.size === 0) this.onEmptied();
     if (sweep.nextDueAt !== null) this.#arm(Math.max(sweep.nextDueAt - slackMs, now + 1), now);
   }
 
   #countDrop(reason: DropReason): void {
     this.#drops[reason]++;
+    if (this.size === 0) this.onEmptied();
     if (this.timings.logLevel === 'debug') logInfo('stream ended', { job: this.jobId(), reason });
     if (this.#dropLogPending) return;
     this.#dropLogPending = true;

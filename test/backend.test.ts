@@ -171,7 +171,19 @@ describe('GET /jobs/:id', () => {
       message: 'Halfway',
       lastEventId: 1,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      listeners: 0,
     });
+  });
+
+  it('counts the open streams in listeners, and forgets one that left at its next heartbeat', async () => {
+    const id = newJobId();
+    await register(id);
+    const [a, b] = [await connect(id), await connect(id)];
+    await Promise.all([a.next(), b.next()]);
+    expect(await json(await call(`/jobs/${id}`))).toMatchObject({ listeners: 2 });
+    await a.cancel();
+    await expect.poll(async () => (await json(await call(`/jobs/${id}`))).listeners, { timeout: 3000 }).toBe(1);
+    await b.cancel();
   });
 
   it('shows a finished job with its result and finishedAt', async () => {

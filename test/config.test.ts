@@ -23,6 +23,8 @@ describe('readConfig', () => {
       logLevel: 'info',
       hibernate: true,
       demoEnabled: false,
+      webhook: null,
+      vacatedAfterMs: 30_000,
     });
   });
 
@@ -53,6 +55,11 @@ describe('readConfig', () => {
     ['RESULT_TTL_SECONDS', { RESULT_TTL_SECONDS: 'an hour' }],
     ['SIGNING_KEY', { SIGNING_KEY: '8-bytes!' }],
     ['SIGNING_KEY', { SIGNING_KEY: 'x'.repeat(31) }],
+    ['VACATED_AFTER_MS', { VACATED_AFTER_MS: '30s' }],
+    ['WEBHOOK_SECRET', { WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: 'short' }],
+    ['WEBHOOK_SECRET', { WEBHOOK_URL: 'https://backend.example/hooks' }],
+    ['WEBHOOK_URL', { WEBHOOK_URL: 'http://backend.example/hooks', WEBHOOK_SECRET: 'w'.repeat(32) }],
+    ['WEBHOOK_URL', { WEBHOOK_URL: 'backend.example', WEBHOOK_SECRET: 'w'.repeat(32) }],
   ];
   for (const [name, vars] of bad) {
     it(`names ${name} when it is ${JSON.stringify(Object.values(vars)[0])}`, () => {
@@ -72,6 +79,13 @@ describe('readConfig', () => {
     expect(readConfig({ ...base, SIGNING_KEY: 'k'.repeat(32) }).signingKey).toBe('k'.repeat(32));
     // 16 characters, 32 bytes.
     expect(readConfig({ ...base, SIGNING_KEY: 'é'.repeat(16) }).signingKey).toBe('é'.repeat(16));
+  });
+
+  it('reads the webhook, http: only under wrangler dev', () => {
+    const secret = 'w'.repeat(32);
+    expect(readConfig({ ...base, WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: secret }).webhook).toEqual({ url: 'https://backend.example/hooks', secret });
+    expect(readConfig({ ...base, WEBHOOK_URL: 'http://127.0.0.1:9000/hooks', WEBHOOK_SECRET: secret, JOBCAST_LOCAL_DEV: 'true' }).webhook?.url).toBe('http://127.0.0.1:9000/hooks');
+    expect(readConfig({ ...base, VACATED_AFTER_MS: '5000' }).vacatedAfterMs).toBe(5000);
   });
 
   it('never puts a secret into its error', () => {

@@ -10,6 +10,7 @@ import { mintSubscribeToken } from '../subscribe-token.ts';
 export type { CompleteRequest, FailRequest, JobView, Published, RegisterRequest, Registered };
 /** The subscribe token jobcast itself would return for a job (docs/api.md, "Subscribe tokens"); `expiresAt` in Unix seconds. */
 export { mintSubscribeToken };
+export { JobcastWebhookError, verifyWebhook, type Notification, type NotificationType, type VerifyOptions, type WebhookFailure } from './webhook.ts';
 
 /** An error answer from jobcast, with the contract's error code (`job_finished`, `unauthorized`, …). */
 export class JobcastApiError extends Error {

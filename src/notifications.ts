@@ -1,0 +1,57 @@
+import { backoffDelay } from '../public/backoff.js';
+import type { Notification, NotificationType } from './webhook-signature';
+import { signatureHeader } from './webhook-signature';
+
+/** A notification waiting in a job's outbox: its body is fixed when it is made, its signature per attempt. */
+export interface Outgoing {
+  seq: number;
+  id: string;
+  type: NotificationType;
+  body: string;
+  /** Attempts made so far. */
+  attempts: number;
+  firstAt: number;
+  nextAt: number;
+}
+
+/** An answer slower than this counts as a failed attempt. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+/** Retries go on until this long after the first attempt, then the notification is given up. */
+export const GIVE_UP_AFTER_MS = 10 * 60_000;
+const RETRY_STEPS = { firstMs: 1000, maxMs: 120_000 };
+
+export function notificationBody(type: NotificationType, job: string, at: number): { id: string; body: string } {
+  const notification: Notification = { id: `ntf_${crypto.randomUUID()}`, type, job, at: new Date(at).toISOString() };
+  return { id: notification.id, body: JSON.stringify(notification) };
+}
+
+/** When to try again after failed attempt number `attempts` (1 for the first), or null to give up. */
+export function retryAt(attempts: number, firstAt: number, now: number, random = Math.random): number | null {
+  if (now - firstAt >= GIVE_UP_AFTER_MS) return null;
+  return now + backoffDelay(attempts, random, RETRY_STEPS);
+}
+
+/** One attempt: a signed POST. `status` is the answer's HTTP status, or why there was none. */
+export async function deliver(
+  webhook: { url: string; secret: string },
+  outgoing: Outgoing,
+  now: number,
+): Promise<{ ok: boolean; status: number | 'timeout' | 'unreachable' }> {
+  try {
+    const response = await fetch(webhook.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'Jobcast-Event-Id': outgoing.id,
+        'Jobcast-Signature': await signatureHeader(webhook.secret, Math.floor(now / 1000), outgoing.body),
+      },
+      body: outgoing.body,
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    // The answer's body is not needed; reading it frees the connection.
+    await response.body?.cancel();
+    return { ok: response.status >= 200 && response.status < 300, status: response.status };
+  } catch (error) {
+    return { ok: false, status: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable' };
+  }
+}
