@@ -31,7 +31,7 @@ async function typecheck(source: string, file = 'backend.ts'): Promise<{ ok: boo
   }
 }
 
-const header = `import { JobcastApiError, JobcastClient, mintSubscribeToken } from 'jobcast/client';
+const header = `import { JobcastApiError, JobcastClient, JobcastWebhookError, mintSubscribeToken, verifyWebhook } from 'jobcast/client';
 const jobs = new JobcastClient({ baseUrl: 'https://jobs.example.com', token: 'secret' });
 `;
 
@@ -46,6 +46,9 @@ const failed = await jobs.fail('order-43', { error: 'declined' });
 const view = await jobs.status('order-42');
 const status: 'pending' | 'result' | 'failed' = view.status;
 const token: string = await mintSubscribeToken('key', 'order-42', 1798761600);
+const event = await verifyWebhook('{}', 't=1,v1=00', 'secret', { toleranceSeconds: 60 });
+const kind: 'job.vacated' | 'job.expired' = event.type;
+console.log(kind, event.job, event.id, JobcastWebhookError.name);
 try { await jobs.progress('order-42', 0.5, 'Half'); } catch (error) { if (error instanceof JobcastApiError) console.log(error.code, error.status); }
 console.log(url, eventId, failed.delivered, status, token);
 `);
