@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ApiError } from './errors';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -7,7 +7,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
  * Reads a JSON body of at most MAX_BODY_BYTES, counting bytes as they arrive (Content-Length may be
  * absent or wrong), and checks it against `schema`. An empty body is read as `{}`.
  */
-export async function readJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+export async function readJsonBody<S extends z.ZodMiniType>(request: Request, schema: S): Promise<z.output<S>> {
   const text = await readLimitedText(request);
   let parsed: unknown = {};
   if (text.trim() !== '') {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ERROR_STATUS, type ErrorCode } from './errors';
 import {
   CompleteBody,
@@ -20,7 +20,7 @@ import {
 const schemas: Record<string, unknown> = {};
 
 /** A schema for the document: zod's JSON Schema with its `$defs` moved to components. */
-function component(name: string, schema: z.ZodType): { $ref: string } {
+function component(name: string, schema: z.ZodMiniType): { $ref: string } {
   const json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
   const { $schema: _dialect, $defs, ...rest } = json as { $schema?: string; $defs?: Record<string, unknown> };
   const rename = (key: string) => `${name}_${key.replace(/^__/, '')}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DRAIN_MAX_BYTES, MAX_BODY_BYTES, readJsonBody } from '../src/body';
 import { ApiError } from '../src/errors';
 
@@ -113,7 +113,7 @@ describe('readJsonBody without a Content-Length', () => {
   });
 
   it('reads an empty body as {}', async () => {
-    const Empty = z.object({}).strict();
+    const Empty = z.strictObject({});
     expect(await readJsonBody(new Request('http://jobcast.test/', { method: 'POST' }), Empty)).toEqual({});
   });
 });
