@@ -1,4 +1,6 @@
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import { HonoBase } from 'hono/hono-base';
+import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { bearerToken, isApiToken, requireApiToken } from './auth';
 import { corsHeaders, preflightHeaders } from './cors';
 import { startDemoJob } from './demo';
@@ -20,8 +22,12 @@ import { STATIC_FILES, staticRedirect, staticResponse } from './static';
 type Ctx = Context<AppEnv>;
 type Handler = (c: Ctx) => Promise<Response> | Response;
 
-/** The worker is thin: it checks method, id, credentials and body, then hands the job's object the call. */
-export const app = new Hono<AppEnv>();
+/**
+ * The worker is thin: it checks method, id, credentials and body, then hands the job's object the call.
+ * Hono's default router tries RegExpRouter and falls back to a trie for routes it cannot compile; these
+ * routes all compile (see JOB_PATH below), so the worker takes RegExpRouter alone and ships no trie.
+ */
+export const app = new HonoBase<AppEnv>({ router: new RegExpRouter() });
 
 app.use('*', async (c, next) => {
   try {
