@@ -44,3 +44,6 @@ export const JOB_REFUSALS = {
   job_not_found: 'No such job: it was never registered, or it expired or was deleted. PUT /jobs/:id registers it.',
   job_finished: 'The job has already finished with a different result.',
 } as const;
+
+/** `job_finished` for progress, which no result was in question for. */
+export const PROGRESS_AFTER_FINISH = 'The job has already finished; it takes no more progress.';

@@ -4,7 +4,7 @@
  * tests). Nothing else knows how a call travels: the connect's internal headers, the stub's type and
  * the mapping of the object's refusals to the contract's errors all live here.
  */
-import { ApiError, JOB_REFUSALS } from './errors';
+import { ApiError, JOB_REFUSALS, PROGRESS_AFTER_FINISH } from './errors';
 import type { JobRecord, Terminal } from './job-state';
 import type { JobView, ProgressRequest, Published } from './schemas';
 
@@ -60,7 +60,9 @@ export class JobClient {
   }
 
   async progress(body: ProgressRequest): Promise<Published> {
-    return accepted(await this.#stub.progress(this.jobId, body));
+    const outcome = await this.#stub.progress(this.jobId, body);
+    if (!outcome.ok && outcome.error === 'job_finished') throw new ApiError('job_finished', PROGRESS_AFTER_FINISH);
+    return accepted(outcome);
   }
 
   async finish(terminal: Terminal): Promise<Published> {

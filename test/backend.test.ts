@@ -77,7 +77,8 @@ describe('POST /jobs/:id/progress', () => {
     await complete(id, { moveUrl: '/b' });
     const response = await progress(id, { progress: 0.9 });
     expect(response.status).toBe(409);
-    expect(await json(response)).toMatchObject({ error: 'job_finished' });
+    // Regression: it used to say "finished with a different result", a sentence about completions.
+    expect(await json(response)).toEqual({ error: 'job_finished', message: 'The job has already finished; it takes no more progress.' });
   });
 });
 
