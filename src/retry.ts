@@ -19,5 +19,8 @@ const RETRY_CEILING_MS: Record<RetryReason, number> = {
 export function retryAnswer(reason: RetryReason, job: string, detail?: string): Response {
   const retry = jittered(RETRY_CEILING_MS[reason]);
   logWarn('stream retry', { job, reason, retry, detail });
-  return new Response(`retry: ${retry}\n${formatComment(`retry ${reason}`)}\n`, { headers: SSE_HEADERS });
+  // Each line ends in one newline and no blank line follows: a blank line ends an event, which
+  // fetch-based clients hand to the page as an empty message. A spec EventSource applies `retry:`
+  // as it reads the line.
+  return new Response(`retry: ${retry}\n${formatComment(`retry ${reason}`)}`, { headers: SSE_HEADERS });
 }

@@ -155,4 +155,49 @@ describe('@microsoft/fetch-event-source, used as its README shows', () => {
     expect(parsed.filter((m) => m.event === 'connect').length).toBeGreaterThanOrEqual(2);
     expect(parsed.filter((m) => m.event !== 'connect')).toEqual([{ event: 'result', status: 'result' }]);
   });
+
+  it('takes a retry answer (the stream cap) without an empty message, comes back, and gets the result', async () => {
+    const page = globalThis as { window?: unknown; document?: unknown };
+    page.window ??= globalThis;
+    page.document ??= { hidden: false, addEventListener() {}, removeEventListener() {} };
+    const id = jobId('fes-cap');
+    await backend('PUT', `/jobs/${id}`);
+    const others = await Promise.all(Array.from({ length: MAX }, () => openRaw(`${server.url}/sse/connect/${id}`)));
+    await Promise.all(others.map((stream) => stream.waitFor('event: connect')));
+    const parsed: string[] = [];
+    let opened = 0;
+    const stop = new AbortController();
+    class Retriable extends Error {}
+    const done = fetchEventSource(`${server.url}/sse/connect/${id}`, {
+      signal: stop.signal,
+      openWhenHidden: true,
+      async onopen(response) {
+        opened++;
+        if (response.ok && response.headers.get('content-type') === EventStreamContentType) return;
+        throw new Retriable();
+      },
+      onmessage(message) {
+        parsed.push(JSON.parse(message.data).status); // throws on an empty message
+        if (message.event === 'result') stop.abort();
+      },
+      onclose() {
+        throw new Retriable();
+      },
+      onerror(error) {
+        if (error instanceof SyntaxError) throw error; // an empty message: fail the test
+      },
+    });
+    const failed = done.then(() => null, (error) => (stop.signal.aborted ? null : error));
+    await until(() => opened >= 1, 5000);
+    await sleep(500);
+    expect(parsed).toEqual([]); // turned away: no connect frame, and no empty message
+    others[0].destroy(); // a slot frees at its next heartbeat; the client comes back after `retry:`
+    await until(() => parsed.includes('connect'), 15_000);
+    expect(opened).toBeGreaterThanOrEqual(2);
+    await backend('POST', `/jobs/${id}/complete`, { moveUrl: '/done' });
+    await until(() => parsed.includes('result'), 5000);
+    expect(await failed).toBeNull();
+    expect(parsed).toEqual(['connect', 'result']);
+    for (const stream of others) stream.destroy();
+  });
 });
