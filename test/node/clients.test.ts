@@ -113,12 +113,15 @@ describe('the npm eventsource package (a spec EventSource)', () => {
 });
 
 describe('@microsoft/fetch-event-source, used as its README shows', () => {
-  it('gets the result, and a handler that parses every message sees no empty one across heartbeats', async () => {
+  beforeAll(() => {
     // A browser library: it schedules retries with window.setTimeout and unhooks document's visibility
     // listener when it stops, so Node needs those two stand-ins.
     const page = globalThis as { window?: unknown; document?: unknown };
     page.window ??= globalThis;
     page.document ??= { hidden: false, addEventListener() {}, removeEventListener() {} };
+  });
+
+  it('gets the result, and a handler that parses every message sees no empty one across heartbeats', async () => {
     const id = jobId('fes');
     await backend('PUT', `/jobs/${id}`);
     const parsed: { event: string; status: string }[] = [];
@@ -157,9 +160,6 @@ describe('@microsoft/fetch-event-source, used as its README shows', () => {
   });
 
   it('takes a retry answer (the stream cap) without an empty message, comes back, and gets the result', async () => {
-    const page = globalThis as { window?: unknown; document?: unknown };
-    page.window ??= globalThis;
-    page.document ??= { hidden: false, addEventListener() {}, removeEventListener() {} };
     const id = jobId('fes-cap');
     await backend('PUT', `/jobs/${id}`);
     const others = await Promise.all(Array.from({ length: MAX }, () => openRaw(`${server.url}/sse/connect/${id}`)));
