@@ -8,10 +8,9 @@ import { openApiDocument } from './openapi';
 import { mintSubscribeToken, tokenExpiry, verifySubscribeToken } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
-import { ApiError, ERROR_STATUS, errorResponse } from './errors';
+import { openStream } from './connect';
+import { ApiError, errorResponse } from './errors';
 import { JobClient } from './job-protocol';
-import { relay } from './relay';
-import { retryAnswer } from './retry';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
 import { logError, logInfo } from './log';
@@ -205,18 +204,7 @@ function checkRedirect(c: Ctx, moveUrl: string | undefined): void {
 async function connect(c: Ctx): Promise<Response> {
   const id = jobId(c);
   await requireSubscriber(c, id, false);
-  const config = c.get('config');
-  let answer: Response;
-  try {
-    answer = await job(c, id).connect(c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '', config.hibernate);
-  } catch (error) {
-    // The object could not be reached or failed (overloaded, reset, an internal error): it will pass.
-    return retryAnswer('unavailable', id, String(error));
-  }
-  if (answer.status === ERROR_STATUS.too_many_subscribers) return retryAnswer('too_many_subscribers', id);
-  if (answer.status >= 500) return retryAnswer('unavailable', id, `status ${answer.status}`);
-  // Hibernate mode: the object answered with a WebSocket, whose messages the worker relays as SSE.
-  return answer.webSocket ? relay(answer.webSocket, config) : answer;
+  return openStream(c.env, c.get('config'), id, c.req.header('Last-Event-ID') ?? c.req.query('lastEventId') ?? '');
 }
 
 async function status(c: Ctx): Promise<Response> {

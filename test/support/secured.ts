@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
-import { app } from '../../src/app';
+import { createExecutionContext } from 'cloudflare:test';
 import type { Env } from '../../src/config';
+import worker from '../../src/index';
 
 /** The worker as deployed with every security setting on, over the test runtime's job objects. */
 export const SECURED_ENV: Env = {
@@ -15,7 +16,8 @@ export const SECURED_ENV: Env = {
 export const SECURED_TOKEN = 'rotating-new';
 
 export function securedCall(path: string, init: RequestInit = {}, overrides: Partial<Env> = {}): Promise<Response> {
-  return Promise.resolve(app.request(`http://jobcast.test${path}`, init, { ...SECURED_ENV, ...overrides }));
+  // Through the worker's own entry, so a connect takes the path a deployed one takes.
+  return worker.fetch(new Request(`http://jobcast.test${path}`, init), { ...SECURED_ENV, ...overrides }, createExecutionContext());
 }
 
 export function securedBackend(method: string, path: string, body?: unknown, token = SECURED_TOKEN): Promise<Response> {

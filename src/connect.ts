@@ -1,0 +1,70 @@
+import { bearerToken } from './auth';
+import type { Config, Env } from './config';
+import { readConfig } from './config';
+import { corsHeaders } from './cors';
+import { ERROR_STATUS, errorResponse } from './errors';
+import { isValidJobId } from './job-id';
+import { JobClient } from './job-protocol';
+import { logError } from './log';
+import { relay } from './relay';
+import { retryAnswer } from './retry';
+import { verifySubscribeToken } from './subscribe-token';
+
+/**
+ * A browser's stream, once its request is known to be good: the object's answer (its stream, or in
+ * hibernate mode a socket the worker relays), or a retry answer when the object cannot take it now.
+ */
+export async function openStream(env: Env, config: Config, id: string, lastEventId: string): Promise<Response> {
+  let answer: Response;
+  try {
+    answer = await new JobClient(env.JOBS, id).connect(lastEventId, config.hibernate);
+  } catch (error) {
+    // The object could not be reached or failed (overloaded, reset, an internal error): it will pass.
+    return retryAnswer('unavailable', id, String(error));
+  }
+  if (answer.status === ERROR_STATUS.too_many_subscribers) return retryAnswer('too_many_subscribers', id);
+  if (answer.status >= 500) return retryAnswer('unavailable', id, `status ${answer.status}`);
+  return answer.webSocket ? relay(answer.webSocket, config) : answer;
+}
+
+const PLAIN_CONNECT = /^\/sse\/connect\/([A-Za-z0-9._-]{1,128})$/;
+
+/**
+ * `GET /sse/connect/:id` ahead of the router, when everything about it is in order: a readable
+ * configuration, a plain valid id and, with SIGNING_KEY, a valid token. It answers as the routed
+ * handler does (src/app.ts), CORS headers included; anything else returns null and takes the routed
+ * path, which gives every error its answer. Each connect is a worker request (in hibernate mode
+ * each holds a relay), and the router's middleware and dispatch were about a third of a connect's
+ * CPU against the relay floor's (BENCHMARKS.md).
+ */
+export async function fastConnect(request: Request, env: Env): Promise<Response | null> {
+  if (request.method !== 'GET') return null;
+  const { url } = request;
+  const pathStart = url.indexOf('/', url.indexOf('://') + 3);
+  const queryStart = url.indexOf('?', pathStart);
+  const id = PLAIN_CONNECT.exec(url.slice(pathStart, queryStart < 0 ? undefined : queryStart))?.[1];
+  if (id === undefined || !isValidJobId(id)) return null;
+  let config: Config;
+  try {
+    config = readConfig(env);
+  } catch {
+    return null;
+  }
+  const query = queryStart < 0 ? null : new URLSearchParams(url.slice(queryStart + 1));
+  if (config.signingKey !== null) {
+    const token = query?.get('token') ?? bearerToken(request);
+    if (!token || !(await verifySubscribeToken(config.signingKey, id, token, Math.floor(Date.now() / 1000)))) return null;
+  }
+  let response: Response;
+  try {
+    response = await openStream(env, config, id, request.headers.get('Last-Event-ID') ?? query?.get('lastEventId') ?? '');
+  } catch (error) {
+    logError('unhandled error', { route: url.slice(pathStart), method: 'GET', error: String((error as Error)?.stack ?? error) });
+    response = errorResponse('internal_error', 'Something went wrong on our side; the request may be retried.');
+  }
+  const cors = corsHeaders(request.headers.get('Origin'), config);
+  if (!cors) return response;
+  const withCors = new Response(response.body, response);
+  for (const [name, value] of Object.entries(cors)) withCors.headers.set(name, value);
+  return withCors;
+}
