@@ -47,6 +47,7 @@ export const RATIOS: Ratio[] = [
   { of: 'jobcast (HIBERNATE=false)', to: 'floor+storage', targeted: true },
   { of: 'jobcast', to: 'jobcast (HIBERNATE=false)', targeted: false },
   { of: 'jobcast', to: 'node', targeted: false },
+  { of: 'jobcast (assets)', to: 'jobcast', targeted: false },
 ];
 
 /** Whether `value` (a ratio, or for an absolute target the count itself) meets the metric's target. */

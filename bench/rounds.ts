@@ -1,7 +1,7 @@
 // The targets by name, and running each in turn for some rounds with the server always stopped
 // afterwards, on a time bound and on a signal.
 import { ClientPool } from './load/pool.ts';
-import { startFloor, startNode, startOurs, startPushpin, startRedisPair, startRelayFloor, type Target } from './targets.ts';
+import { startAssets, startFloor, startNode, startOurs, startPushpin, startRedisPair, startRelayFloor, type Target } from './targets.ts';
 
 /** The column measured through `wrangler dev`'s proxy, with its trace store on, as `npm run dev` runs. */
 export const THROUGH_DEV_PROXY = 'jobcast (wrangler dev)';
@@ -17,6 +17,7 @@ export const STARTERS: Record<string, () => Promise<Target>> = {
   node: startNode,
   'node+redis': startRedisPair,
   pushpin: startPushpin,
+  'jobcast (assets)': startAssets,
   [THROUGH_DEV_PROXY]: () => startOurs(THROUGH_DEV_PROXY, { HIBERNATE: 'true' }, true),
 };
 

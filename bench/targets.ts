@@ -122,6 +122,23 @@ export async function startRelayFloor(): Promise<Target> {
   return workerTarget('relay floor', server, {}, false);
 }
 
+/**
+ * jobcast (HIBERNATE=true) with its files as Workers Static Assets (bench/assets/wrangler.toml). The
+ * runtime's entry socket, which workerTarget finds, runs wrangler's asset router in front of the
+ * worker (checked on 2026-11-30 with wrangler 4.156.2: `/styles.css` there is answered by the asset
+ * server, with its own 32-hex ETag and `cf-cache-status`, not by the worker's src/static.ts and its
+ * 8-hex ETag); this checks it again on every start, so the target measures the router hop.
+ */
+export async function startAssets(): Promise<Target> {
+  const target = await startOurs('jobcast (assets)', { HIBERNATE: 'true' }, false, 'bench/assets/wrangler.toml');
+  const etag = (await fetch(`http://127.0.0.1:${target.ports[0]}/styles.css`)).headers.get('ETag') ?? '';
+  if (/^"[0-9a-f]{8}"$/.test(etag) || etag === '') {
+    await target.stop();
+    throw new Error(`jobcast (assets): /styles.css was not answered by the asset server (ETag ${etag || 'none'})`);
+  }
+  return target;
+}
+
 async function workerTarget(name: string, server: DevServer, headers: Record<string, string>, throughDevProxy: boolean): Promise<Target> {
   const target: Target = { name, ports: [server.port], postPort: server.port, behindDevProxy: true, holdsObjects: true, headers, pids: () => [server.process.pid!], stop: server.stop };
   if (throughDevProxy) return target;
