@@ -1,20 +1,24 @@
 // The targets by name, and running each in turn for some rounds with the server always stopped
 // afterwards, on a time bound and on a signal.
 import { ClientPool } from './load/pool.ts';
-import { startFloor, startNode, startOurs, startPushpin, startRedisPair, type Target } from './targets.ts';
+import { startAssets, startFloor, startNode, startOurs, startPushpin, startRedisPair, startRelayFloor, type Target } from './targets.ts';
 
 /** The column measured through `wrangler dev`'s proxy, with its trace store on, as `npm run dev` runs. */
 export const THROUGH_DEV_PROXY = 'jobcast (wrangler dev)';
 
+// Every jobcast target names its waiting mode: HIBERNATE=true is the default, and each mode is
+// compared with its own floor (bench/report.ts).
 export const STARTERS: Record<string, () => Promise<Target>> = {
-  jobcast: () => startOurs(),
-  'jobcast (hibernate)': () => startOurs('jobcast (hibernate)', { HIBERNATE: 'true' }),
+  jobcast: () => startOurs('jobcast', { HIBERNATE: 'true' }),
+  'jobcast (HIBERNATE=false)': () => startOurs('jobcast (HIBERNATE=false)', { HIBERNATE: 'false' }),
+  'relay floor': startRelayFloor,
   floor: () => startFloor(),
   'floor+storage': () => startFloor(true),
   node: startNode,
   'node+redis': startRedisPair,
   pushpin: startPushpin,
-  [THROUGH_DEV_PROXY]: () => startOurs(THROUGH_DEV_PROXY, {}, true),
+  'jobcast (assets)': startAssets,
+  [THROUGH_DEV_PROXY]: () => startOurs(THROUGH_DEV_PROXY, { HIBERNATE: 'true' }, true),
 };
 
 /**

@@ -1,7 +1,8 @@
 // npm run soak: about 10 minutes of steady mixed load on loopback against `wrangler dev` — connects,
 // departures, progress, completions — recording the runtime's memory and open sockets over time.
 // Writes the generated part of SOAK.md (the run's summary and table). Stops by itself.
-//   --minutes N (default 10)   --hibernate (with HIBERNATE=true; written to its own section)
+//   --minutes N (default 10)   --hibernate (HIBERNATE=true, written to its own section; without it,
+//   HIBERNATE=false, whatever the project's default)
 import { ClientPool } from './load/pool.ts';
 import { writeGenerated } from './report.ts';
 import { HEARTBEAT_MS, startOurs, treeStats } from './targets.ts';
@@ -11,7 +12,7 @@ const minutes = Number(args[args.indexOf('--minutes') + 1]) || 10;
 const hibernate = args.includes('--hibernate');
 const CYCLE_JOBS = 40;
 
-const target = await startOurs('jobcast', hibernate ? { HIBERNATE: 'true' } : {}, true);
+const target = await startOurs('jobcast', { HIBERNATE: hibernate ? 'true' : 'false' }, true);
 const pool = new ClientPool(2);
 const stop = async () => {
   pool.stop();

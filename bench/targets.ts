@@ -92,14 +92,18 @@ async function nodePeer(env: Record<string, string>): Promise<{ port: number; ch
  */
 const AS_DEPLOYED = { X_LOCAL_OBSERVABILITY: 'false' };
 
-/** jobcast, with `vars` on top of the bench's settings, as deployed code runs (or through `wrangler dev`'s proxy). */
-export async function startOurs(name = 'jobcast', vars: Record<string, string> = {}, throughDevProxy = false): Promise<Target> {
+/**
+ * jobcast, with `vars` on top of the bench's settings, as deployed code runs (or through `wrangler
+ * dev`'s proxy). HIBERNATE is always given, so a target measures the mode its name says whatever the
+ * project's default is; `config` is the wrangler configuration (bench/assets/ for static assets).
+ */
+export async function startOurs(name: string, vars: Record<string, string> & { HIBERNATE: 'true' | 'false' }, throughDevProxy = false, config = 'wrangler.toml'): Promise<Target> {
   const server = await startDevServer(
     // As deployed: a console line costs microseconds there, but ~1.9 ms of CPU in wrangler's local
     // log pipe (BENCHMARKS.md), so the deployed path runs with LOG_LEVEL=warn; the dev column with logs.
     { HEARTBEAT_MS: String(HEARTBEAT_MS), MAX_SUBSCRIBERS_PER_JOB: '2000', API_TOKENS: 'bench-token', ...(throughDevProxy ? {} : { LOG_LEVEL: 'warn' }), ...vars },
     undefined,
-    'wrangler.toml',
+    config,
     0,
     throughDevProxy ? {} : AS_DEPLOYED,
   );
@@ -110,6 +114,29 @@ export async function startOurs(name = 'jobcast', vars: Record<string, string> =
 export async function startFloor(persist = false): Promise<Target> {
   const server = await startDevServer(persist ? { PERSIST: 'true' } : {}, undefined, 'bench/floor/wrangler.toml', 0, AS_DEPLOYED);
   return workerTarget(persist ? 'floor+storage' : 'floor', server, {}, false);
+}
+
+/** The relay floor (bench/floor/relay.ts): the floor of the hibernate mode. */
+export async function startRelayFloor(): Promise<Target> {
+  const server = await startDevServer({}, undefined, 'bench/floor/relay.toml', 0, AS_DEPLOYED);
+  return workerTarget('relay floor', server, {}, false);
+}
+
+/**
+ * jobcast (HIBERNATE=true) with its files as Workers Static Assets (bench/assets/wrangler.toml). The
+ * runtime's entry socket, which workerTarget finds, runs wrangler's asset router in front of the
+ * worker (checked on 2026-11-30 with wrangler 4.156.2: `/styles.css` there is answered by the asset
+ * server, with its own 32-hex ETag and `cf-cache-status`, not by the worker's src/static.ts and its
+ * 8-hex ETag); this checks it again on every start, so the target measures the router hop.
+ */
+export async function startAssets(): Promise<Target> {
+  const target = await startOurs('jobcast (assets)', { HIBERNATE: 'true' }, false, 'bench/assets/wrangler.toml');
+  const etag = (await fetch(`http://127.0.0.1:${target.ports[0]}/styles.css`)).headers.get('ETag') ?? '';
+  if (/^"[0-9a-f]{8}"$/.test(etag) || etag === '') {
+    await target.stop();
+    throw new Error(`jobcast (assets): /styles.css was not answered by the asset server (ETag ${etag || 'none'})`);
+  }
+  return target;
 }
 
 async function workerTarget(name: string, server: DevServer, headers: Record<string, string>, throughDevProxy: boolean): Promise<Target> {
