@@ -68,7 +68,7 @@ export class JobStore {
   }
 
   retryLater(outgoing: Outgoing): void {
-    this.storage.sql.exec('UPDATE outbox SET attempts = ?, next_at = ? WHERE seq = ?', outgoing.attempts, outgoing.nextAt, outgoing.seq);
+    this.storage.sql.exec('UPDATE outbox SET attempts = ?, first_at = ?, next_at = ? WHERE seq = ?', outgoing.attempts, outgoing.firstAt, outgoing.nextAt, outgoing.seq);
   }
 
   dequeue(seq: number): void {

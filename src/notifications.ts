@@ -10,6 +10,7 @@ export interface Outgoing {
   body: string;
   /** Attempts made so far. */
   attempts: number;
+  /** When it was stored, then when it was first attempted: the retries' 10 minutes run from that. */
   firstAt: number;
   nextAt: number;
 }
@@ -47,6 +48,9 @@ export async function deliver(
       },
       body: outgoing.body,
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      // A redirect is not an acknowledgement: followed, a 301 or 302 would turn the POST into a GET
+      // without the body, and a 2xx to that would drop the notification. Stripe does the same.
+      redirect: 'manual',
     });
     // The answer's body is not needed; reading it frees the connection.
     await response.body?.cancel();

@@ -29,6 +29,8 @@ let receiverUrl: string;
 const received: Received[] = [];
 /** Answers for a job's notifications before the receiver starts taking them (status codes, in order). */
 const refusals = new Map<string, number[]>();
+/** Requests that were not a notification POSTed to /hooks (a followed redirect would be one). */
+const strays: string[] = [];
 const servers: DevServer[] = [];
 const dirs: string[] = [];
 
@@ -37,10 +39,14 @@ beforeAll(async () => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
+      if (request.method !== 'POST' || request.url !== '/hooks') {
+        strays.push(`${request.method} ${request.url}`);
+        return void response.writeHead(204).end();
+      }
       const job = (JSON.parse(body) as { job: string }).job;
       const status = refusals.get(job)?.shift() ?? 204;
       received.push({ headers: request.headers, body, at: Date.now(), answered: status });
-      response.writeHead(status).end();
+      response.writeHead(status, status >= 300 && status < 400 ? { Location: '/moved' } : {}).end();
     });
   });
   await new Promise<void>((listening) => receiver.listen(0, '127.0.0.1', listening));
@@ -152,6 +158,15 @@ describe('backend notifications', () => {
     expect(second.at - first.at).toBeGreaterThanOrEqual(450);
     expect(third.at - second.at).toBeGreaterThanOrEqual(950);
     for (const attempt of [first, second, third]) await verifyWebhook(attempt.body, attempt.headers['jobcast-signature'] as string, SECRET);
+  }, 30_000);
+
+  it('takes a redirect as a failed attempt, not an acknowledgement, and does not follow it', async () => {
+    const id = jobId('redirected');
+    refusals.set(id, [302]);
+    expect((await call(server, 'PUT', `/jobs/${id}`, { ttlSeconds: 1 })).status).toBe(201);
+    await expect.poll(() => about(id).map((r) => r.answered), { timeout: 15_000, interval: 100 }).toEqual([302, 204]);
+    expect(about(id)[1].headers['jobcast-event-id']).toBe(about(id)[0].headers['jobcast-event-id']);
+    expect(strays).toEqual([]);
   }, 30_000);
 
   it('refuses, in the SDK, a tampered body and a stale signature', async () => {
