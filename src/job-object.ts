@@ -17,10 +17,10 @@ import {
   type Terminal,
 } from './job-state';
 import { JobStore } from './job-store';
-import { logInfo, logWarn } from './log';
+import { logError, logInfo, logWarn } from './log';
 import { deliver, notificationBody, retryAt, type Outgoing } from './notifications';
 import type { JobView, ProgressRequest, Published } from './schemas';
-import { closeSocket, SocketListeners } from './socket-listeners';
+import { ANSWERED_CLOSE, closeSocket, SocketListeners } from './socket-listeners';
 import { formatMessage, SSE_HEADERS } from './sse';
 import { StreamListeners } from './stream-listeners';
 import type { NotificationType } from './webhook-signature';
@@ -39,6 +39,9 @@ const EXPIRED: Terminal = { status: 'failed', error: 'expired' };
  */
 const END_AFTER_RESULT_MS = 250;
 
+/** How soon an alarm that found the settings unreadable runs again. */
+const CONFIG_RETRY_MS = 60_000;
+
 /**
  * One job: its persisted record and event history, and the browsers waiting on it, as response
  * streams it holds (the default mode) or as hibernatable WebSockets from the worker (HIBERNATE=true).
@@ -47,6 +50,8 @@ const END_AFTER_RESULT_MS = 250;
  */
 export class JobObject extends DurableObject<Env> implements JobCalls {
   readonly #config: Config;
+  /** Why the settings could not be read, when they could not: the object then only waits for a fix. */
+  readonly #configError: string | null = null;
   readonly #store: JobStore;
   readonly #streams: StreamListeners;
   readonly #sockets: SocketListeners;
@@ -57,7 +62,15 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#config = readConfig(env);
+    // The worker refuses every call while a setting cannot be read, so only an alarm gets here then;
+    // it must not throw, or the runtime gives the alarm up after a few retries and a job would
+    // neither expire nor deliver its notifications once the setting is fixed.
+    try {
+      this.#config = readConfig(env);
+    } catch (error) {
+      this.#configError = String(error);
+      this.#config = readConfig({ JOBS: env.JOBS });
+    }
     this.#store = new JobStore(ctx.storage);
     this.#job = this.#store.loadJob();
     this.#history = this.#job ? this.#store.loadProgressEvents() : [];
@@ -191,6 +204,11 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
    * It is then armed again for the next of them.
    */
   override async alarm(): Promise<void> {
+    if (this.#configError !== null) {
+      logError('configuration rejected', { error: this.#configError });
+      await this.ctx.storage.setAlarm(Date.now() + CONFIG_RETRY_MS);
+      return;
+    }
     const now = Date.now();
     const job = this.#job;
     if (job && job.expiresAt <= now) {
@@ -207,6 +225,9 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   override webSocketClose(socket: WebSocket, code: number, reason: string): void {
     closeSocket(socket, code, reason);
     if (this.#config.logLevel === 'debug') logInfo('stream ended', { job: this.#job?.id ?? null, reason: reason || 'closed' });
+    // A relay answering a close of ours (a finished or deleted job, whose id may be registered again
+    // by now) is no departure.
+    if (reason === ANSWERED_CLOSE) return;
     if (!this.ctx.getWebSockets().some((other) => other !== socket && other.readyState === WebSocket.OPEN)) this.#departed();
   }
 
@@ -251,8 +272,12 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
    */
   async #deliverDue(): Promise<void> {
     const webhook = this.#config.webhook;
+    const had = this.#outbox.length > 0;
     while (webhook && this.#outbox.length > 0 && this.#outbox[0].nextAt <= Date.now()) {
       const outgoing = this.#outbox[0];
+      // The retries' 10 minutes run from the first attempt, not from when it was stored (it may have
+      // waited behind an earlier one of the job, or for a late alarm).
+      if (outgoing.attempts === 0) outgoing.firstAt = Date.now();
       const { ok, status } = await deliver(webhook, outgoing, Date.now());
       const attempt = outgoing.attempts + 1;
       const fields = { job: this.#jobIdOf(outgoing), type: outgoing.type, id: outgoing.id, status, attempt };
@@ -269,7 +294,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
       outgoing.nextAt = nextAt;
       this.#store.retryLater(outgoing);
     }
-    if (!this.#job && this.#outbox.length === 0) await this.#purge();
+    if (had && !this.#job && this.#outbox.length === 0) await this.#purge();
   }
 
   #jobIdOf(outgoing: Outgoing): string {

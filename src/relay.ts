@@ -1,4 +1,4 @@
-import { closeSocket } from './socket-listeners';
+import { ANSWERED_CLOSE, closeSocket } from './socket-listeners';
 import { SSE_HEADERS } from './sse';
 import { HEARTBEAT, MAX_BUFFERED_BYTES } from './stream-listeners';
 
@@ -70,8 +70,8 @@ export function relay(socket: WebSocket, timings: RelayTimings): Response {
   // Listeners first: accept() delivers the messages the object sent before the upgrade was answered.
   // The object sends text frames (a binary one would arrive as a Blob, read asynchronously).
   socket.addEventListener('message', ({ data }) => write(encoder.encode(data as string)));
-  socket.addEventListener('close', () => end('closed'));
-  socket.addEventListener('error', () => end('closed'));
+  socket.addEventListener('close', () => end(ANSWERED_CLOSE));
+  socket.addEventListener('error', () => end(ANSWERED_CLOSE));
   socket.accept();
   arm();
   return new Response(body, { headers: SSE_HEADERS });

@@ -49,6 +49,12 @@ export class SocketListeners implements Listeners {
   }
 }
 
+/**
+ * The reason a relay closes its socket with when the object closed it first (the job finished or was
+ * deleted) or it failed: not a departure, so the object does not start a vacancy for it.
+ */
+export const ANSWERED_CLOSE = 'closed';
+
 /** Closes `socket`, answering a peer's close; reserved codes may not be sent back, so they become 1000. */
 export function closeSocket(socket: WebSocket, code: number, reason: string): void {
   try {
