@@ -177,6 +177,7 @@ export function waitForJob(options) {
       cleanups.add(() => source.close());
       source.addEventListener('open', () => {
         failures = 0;
+        notFoundSince = null; // the service has the job
       });
       source.addEventListener('progress', (event) => {
         lastEventId = event.lastEventId || lastEventId;

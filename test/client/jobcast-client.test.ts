@@ -133,6 +133,17 @@ describe('a job the service does not have', () => {
     expect(await done).toMatchObject({ status: 'result', moveUrl: '/b' });
   });
 
+  it('counts the time from the last not-found answer after a stream that opened', async () => {
+    const status = fakeStatus(notFound);
+    const settled = vi.fn();
+    void waitForJob({ ...base, fetch: status.fetch, notFoundTimeoutMs: 10_000 }).then(settled, settled);
+    FakeEventSource.latest.failForGood();
+    await vi.advanceTimersByTimeAsync(1_100);
+    FakeEventSource.latest.open(); // the job exists after all
+    await vi.advanceTimersByTimeAsync(9_400);
+    expect(settled).not.toHaveBeenCalled();
+  });
+
   it("keeps waiting through a 404 that is not the service's (a proxy, a wrong path)", async () => {
     const status = fakeStatus({ status: 404, body: { error: 'not_found' } });
     const settled = vi.fn();
