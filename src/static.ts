@@ -1,11 +1,12 @@
 /**
  * The demo pages and the browser client, bundled into the worker and served by it.
  *
- * They are not Cloudflare static assets on purpose: with an `[assets]` directory every request, the
- * API's included, passes Cloudflare's asset router before the worker runs, and that hop measured as
- * about a tenth of completion throughput and half a millisecond of notify latency under
- * `wrangler dev` (BENCHMARKS.md). Seven small files do not need an asset pipeline; each answer
- * carries a content hash as ETag and is revalidated, as Cloudflare's asset handling does.
+ * They are not Workers Static Assets on purpose: with an `[assets]` directory every request, the
+ * API's included (even with `run_worker_first`), passes Cloudflare's asset router before the worker
+ * runs. Measured at workerd's own socket as deployed code runs, that hop cost 0.70 of completion
+ * throughput and 1.47x the CPU per delivered event (BENCHMARKS.md, "jobcast (assets)"). Eight small
+ * files do not need an asset pipeline; each answer carries a content hash as ETag and is
+ * revalidated, as Cloudflare's asset handling does.
  */
 import demoJs from '../public/demo.js?raw';
 import doneHtml from '../public/done.html?raw';
