@@ -2,14 +2,14 @@ import type { Context } from 'hono';
 import { HonoBase } from 'hono/hono-base';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { bearerToken, isApiToken, requireApiToken } from './auth';
-import { corsHeaders, preflightHeaders } from './cors';
+import { preflightHeaders, withCors } from './cors';
 import { startDemoJob } from './demo';
 import { openApiDocument } from './openapi';
-import { mintSubscribeToken, tokenExpiry, verifySubscribeToken } from './subscribe-token';
+import { isValidSubscribeToken, mintSubscribeToken, tokenExpiry } from './subscribe-token';
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
 import { openStream } from './connect';
-import { ApiError, errorResponse } from './errors';
+import { ApiError, errorResponse, unexpectedError } from './errors';
 import { JobClient } from './job-protocol';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
@@ -87,8 +87,7 @@ app.all('*', (c) => {
 
 app.onError((error, c) => {
   if (error instanceof ApiError) return errorResponse(error.code, error.message, error.headers);
-  logError('unhandled error', { route: c.req.path, method: c.req.method, error: String(error?.stack ?? error) });
-  return errorResponse('internal_error', 'Something went wrong on our side; the request may be retried.');
+  return unexpectedError(error, c.req.path, c.req.method);
 });
 
 async function browserCors(c: Ctx, next: () => Promise<void>): Promise<Response | void> {
@@ -99,10 +98,7 @@ async function browserCors(c: Ctx, next: () => Promise<void>): Promise<Response 
   if (!isBrowserRoute) return next();
   if (c.req.method === 'OPTIONS') return c.body(null, 204, preflightHeaders(origin, c.get('config'), 'GET'));
   await next();
-  const headers = corsHeaders(origin, c.get('config'));
-  if (!headers) return;
-  c.res = new Response(c.res.body, c.res);
-  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+  c.res = withCors(c.res, origin, c.get('config'));
 }
 
 /**
@@ -179,9 +175,7 @@ async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): P
   const config = c.get('config');
   if (config.signingKey === null) return;
   const bearer = bearerToken(c.req.raw);
-  const token = c.req.query('token') ?? bearer;
-  const nowSeconds = Math.floor(Date.now() / 1000);
-  if (token && (await verifySubscribeToken(config.signingKey, id, token, nowSeconds))) return;
+  if (await isValidSubscribeToken(config.signingKey, id, c.req.query('token') ?? bearer)) return;
   if (acceptApiToken && isApiToken(bearer, config)) return;
   throw new ApiError('invalid_token', 'This job needs a valid subscribe token: use the subscribeUrl or statusUrl that registering the job returned.', {
     'WWW-Authenticate': 'Bearer realm="jobcast"',

@@ -1,14 +1,13 @@
 import { bearerToken } from './auth';
 import type { Config, Env } from './config';
 import { readConfig } from './config';
-import { corsHeaders } from './cors';
-import { ERROR_STATUS, errorResponse } from './errors';
+import { withCors } from './cors';
+import { ERROR_STATUS, unexpectedError } from './errors';
 import { isValidJobId } from './job-id';
 import { JobClient } from './job-protocol';
-import { logError } from './log';
 import { relay } from './relay';
 import { retryAnswer } from './retry';
-import { verifySubscribeToken } from './subscribe-token';
+import { isValidSubscribeToken } from './subscribe-token';
 
 /**
  * A browser's stream, once its request is known to be good: the object's answer (its stream, or in
@@ -27,7 +26,8 @@ export async function openStream(env: Env, config: Config, id: string, lastEvent
   return answer.webSocket ? relay(answer.webSocket, config) : answer;
 }
 
-const PLAIN_CONNECT = /^\/sse\/connect\/([A-Za-z0-9._-]{1,128})$/;
+/** One path segment with no escapes; isValidJobId has the rest of the id rule. */
+const PLAIN_CONNECT = /^\/sse\/connect\/([^/%]+)$/;
 
 /**
  * `GET /sse/connect/:id` ahead of the router, when everything about it is in order: a readable
@@ -52,19 +52,13 @@ export async function fastConnect(request: Request, env: Env): Promise<Response 
   }
   const query = queryStart < 0 ? null : new URLSearchParams(url.slice(queryStart + 1));
   if (config.signingKey !== null) {
-    const token = query?.get('token') ?? bearerToken(request);
-    if (!token || !(await verifySubscribeToken(config.signingKey, id, token, Math.floor(Date.now() / 1000)))) return null;
+    if (!(await isValidSubscribeToken(config.signingKey, id, query?.get('token') ?? bearerToken(request)))) return null;
   }
   let response: Response;
   try {
     response = await openStream(env, config, id, request.headers.get('Last-Event-ID') ?? query?.get('lastEventId') ?? '');
   } catch (error) {
-    logError('unhandled error', { route: url.slice(pathStart), method: 'GET', error: String((error as Error)?.stack ?? error) });
-    response = errorResponse('internal_error', 'Something went wrong on our side; the request may be retried.');
+    response = unexpectedError(error, url.slice(pathStart, queryStart < 0 ? undefined : queryStart), 'GET');
   }
-  const cors = corsHeaders(request.headers.get('Origin'), config);
-  if (!cors) return response;
-  const withCors = new Response(response.body, response);
-  for (const [name, value] of Object.entries(cors)) withCors.headers.set(name, value);
-  return withCors;
+  return withCors(response, request.headers.get('Origin'), config);
 }

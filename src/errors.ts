@@ -1,3 +1,5 @@
+import { logError } from './log';
+
 /** The contract's error codes and their HTTP statuses; one place builds every error body. */
 export const ERROR_STATUS = {
   invalid_job_id: 400,
@@ -26,6 +28,12 @@ export function errorResponse(code: ErrorCode, message: string, headers?: Header
   const body: ErrorBody = { error: code, message };
   const response = Response.json(body, { status: ERROR_STATUS[code], headers });
   return response;
+}
+
+/** The answer to an error nobody expected: its detail goes to the log, never to the client. */
+export function unexpectedError(error: unknown, route: string, method: string): Response {
+  logError('unhandled error', { route, method, error: String((error as Error | undefined)?.stack ?? error) });
+  return errorResponse('internal_error', 'Something went wrong on our side; the request may be retried.');
 }
 
 /** Thrown inside request handling; `app.onError` turns it into the JSON body above. */

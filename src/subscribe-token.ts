@@ -47,6 +47,11 @@ export async function mintSubscribeToken(signingKey: string, jobId: string, expi
   return `${PREFIX}.${expiresAt}.${toBase64Url(signature)}`;
 }
 
+/** True only for an unexpired token for this job, now: what a browser route asks of a token it was given. */
+export async function isValidSubscribeToken(signingKey: string, jobId: string, token: string | null | undefined): Promise<boolean> {
+  return !!token && verifySubscribeToken(signingKey, jobId, token, Math.floor(Date.now() / 1000));
+}
+
 /** True only for an unexpired token minted with this key for this job. */
 export async function verifySubscribeToken(
   signingKey: string,
