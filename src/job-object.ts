@@ -226,8 +226,9 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     closeSocket(socket, code, reason);
     if (this.#config.logLevel === 'debug') logInfo('stream ended', { job: this.#job?.id ?? null, reason: reason || 'closed' });
     // A relay answering a close of ours (a finished or deleted job, whose id may be registered again
-    // by now) is no departure.
-    if (reason === ANSWERED_CLOSE) return;
+    // by now) is no departure; with notifications off no departure matters, so the sockets are not
+    // scanned for each one.
+    if (reason === ANSWERED_CLOSE || !this.#config.webhook) return;
     if (!this.ctx.getWebSockets().some((other) => other !== socket && other.readyState === WebSocket.OPEN)) this.#departed();
   }
 
