@@ -211,12 +211,14 @@ async function register(c: Ctx, id: string): Promise<BackendAnswer> {
   const body = await readJsonBody(c.req.raw, RegisterBody);
   const { created, job: record } = await job(c, id).register(body.ttlSeconds);
   const { signingKey } = c.get('config');
-  const query = signingKey ? `?token=${await mintSubscribeToken(signingKey, id, tokenExpiry(record, c.get('config')))}` : '';
+  const token = signingKey ? await mintSubscribeToken(signingKey, id, tokenExpiry(record, c.get('config'))) : undefined;
+  const query = token ? `?token=${token}` : '';
   const registered: Registered = {
     id,
     status: record.status,
     subscribeUrl: `/sse/connect/${id}${query}`,
     statusUrl: `/jobs/${id}${query}`,
+    ...(token === undefined ? {} : { token }),
     expiresAt: new Date(record.expiresAt).toISOString(),
   };
   return { status: created ? 201 : 200, body: registered };
