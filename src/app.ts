@@ -3,6 +3,7 @@ import { HonoBase } from 'hono/hono-base';
 import { RegExpRouter } from 'hono/router/reg-exp-router';
 import { bearerToken, isApiToken, requireApiToken } from './auth';
 import { preflightHeaders, withCors } from './cors';
+import { refusedOrigins } from './refused-origins';
 import { startDemoJob } from './demo';
 import { openApiDocument } from './openapi';
 import { isValidSubscribeToken, mintSubscribeToken, tokenExpiry } from './subscribe-token';
@@ -96,6 +97,7 @@ async function browserCors(c: Ctx, next: () => Promise<void>): Promise<Response 
   // route of a job whose id is "complete".
   const isBrowserRoute = c.req.path.startsWith('/sse/connect/') || JOB_PATH.exec(c.req.path)?.[2] === undefined;
   if (!isBrowserRoute) return next();
+  refusedOrigins.note(origin, c.req.url, c.get('config'));
   if (c.req.method === 'OPTIONS') return c.body(null, 204, preflightHeaders(origin, c.get('config'), 'GET'));
   await next();
   c.res = withCors(c.res, origin, c.get('config'));
@@ -211,12 +213,14 @@ async function register(c: Ctx, id: string): Promise<BackendAnswer> {
   const body = await readJsonBody(c.req.raw, RegisterBody);
   const { created, job: record } = await job(c, id).register(body.ttlSeconds);
   const { signingKey } = c.get('config');
-  const query = signingKey ? `?token=${await mintSubscribeToken(signingKey, id, tokenExpiry(record, c.get('config')))}` : '';
+  const token = signingKey ? await mintSubscribeToken(signingKey, id, tokenExpiry(record, c.get('config'))) : undefined;
+  const query = token ? `?token=${token}` : '';
   const registered: Registered = {
     id,
     status: record.status,
     subscribeUrl: `/sse/connect/${id}${query}`,
     statusUrl: `/jobs/${id}${query}`,
+    ...(token === undefined ? {} : { token }),
     expiresAt: new Date(record.expiresAt).toISOString(),
   };
   return { status: created ? 201 : 200, body: registered };

@@ -47,6 +47,8 @@ export const Registered = z.object({
   status: JobStatus,
   subscribeUrl: z.string(),
   statusUrl: z.string(),
+  /** The subscribe token in subscribeUrl and statusUrl, for the page; only when SIGNING_KEY is set. */
+  token: z.optional(z.string()),
   expiresAt: z.iso.datetime(),
 });
 

@@ -10,9 +10,7 @@ const objectCount = async () => (await listDurableObjectIds(env.JOBS)).length;
 async function registerSecured(id: string): Promise<{ subscribeUrl: string; statusUrl: string; token: string }> {
   const response = await securedBackend('PUT', `/jobs/${id}`);
   expect(response.status).toBe(201);
-  const body = (await response.json()) as { subscribeUrl: string; statusUrl: string };
-  const token = new URL(body.subscribeUrl, 'http://x').searchParams.get('token')!;
-  return { ...body, token };
+  return (await response.json()) as { subscribeUrl: string; statusUrl: string; token: string };
 }
 
 describe('subscribe tokens with SIGNING_KEY set', () => {
@@ -29,11 +27,21 @@ describe('subscribe tokens with SIGNING_KEY set', () => {
     expect((await securedCall(statusUrl)).status).toBe(200);
   });
 
+  it('come back on their own as the register answer\'s token, which opens the stream as a page builds its URL', async () => {
+    const id = newJobId();
+    const { subscribeUrl, token } = await registerSecured(id);
+    expect(token).toBe(new URL(subscribeUrl, 'http://x').searchParams.get('token'));
+    const stream = new SseReader(await securedCall(`/sse/connect/${id}?token=${encodeURIComponent(token)}`));
+    expect(stream.response.status).toBe(200);
+    expect(await stream.next()).toMatchObject({ event: 'connect' });
+    await stream.cancel();
+  });
+
   it('are the same on a repeated register', async () => {
     const id = newJobId();
     const first = await registerSecured(id);
     const again = await (await securedBackend('PUT', `/jobs/${id}`)).json();
-    expect(again).toMatchObject({ subscribeUrl: first.subscribeUrl });
+    expect(again).toMatchObject({ subscribeUrl: first.subscribeUrl, token: first.token });
   });
 
   it('are required: a missing, forged or other-job token is 401 invalid_token and touches no object', async () => {
@@ -78,6 +86,7 @@ describe('subscribe tokens with SIGNING_KEY set', () => {
     expect(open.status).toBe(200);
     const body = (await (await securedCall(`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: `Bearer ${SECURED_TOKEN}` } }, { SIGNING_KEY: undefined })).json()) as { subscribeUrl: string };
     expect(body.subscribeUrl).not.toContain('token');
+    expect(body).not.toHaveProperty('token');
     expect(response.status).toBe(201);
   });
 });

@@ -41,6 +41,7 @@ describe('jobcast/client installed from the packed package', () => {
     const result = await typecheck(`${header}
 const registered = await jobs.register('order-42', { ttlSeconds: 600 });
 const url: string = registered.subscribeUrl;
+const pageToken: string | undefined = registered.token;
 const published = await jobs.complete('order-42', { moveUrl: '/done', data: { invoice: 'A-1', lines: [1, 2] } });
 const eventId: number = published.eventId;
 const failed = await jobs.fail('order-43', { error: 'declined' });
@@ -53,7 +54,7 @@ const event = await verifyWebhook('{}', 't=1,v1=00', 'secret', { toleranceSecond
 const kind: 'job.vacated' | 'job.expired' = event.type;
 console.log(kind, event.job, event.id, JobcastWebhookError.name);
 try { await jobs.progress('order-42', 0.5, 'Half'); } catch (error) { if (error instanceof JobcastApiError) console.log(error.code, error.status); }
-console.log(url, eventId, failed.delivered, status, token);
+console.log(url, pageToken, eventId, failed.delivered, status, token);
 `);
     expect(result.output).toBe('');
     expect(result.ok).toBe(true);

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startDevServer, type DevServer } from '../node/support/dev-server';
 import { launchBrowser, openPage } from './support/browser';
+import { screenshotSettled } from './support/screenshots';
 
 const STREAM_MAX_MS = 3000;
 const TOKEN = 'dev-api-token';
@@ -52,18 +52,18 @@ async function expectOnDonePage(p: Page, id: string): Promise<void> {
 describe('the demo in Chromium', () => {
   it('runs page A to page B live, with the progress bar following the job', async () => {
     const p = await newPage();
+    // Picture-taking waits for the bar's transition to end; slower demo steps leave it the time.
+    if (process.env.UPDATE_SCREENSHOTS) await p.route('**/demo/jobs', (route) => route.continue({ postData: JSON.stringify({ stepMs: 2500 }) }));
     await p.goto(`${server.url}/`);
     await p.getByRole('button', { name: 'Place order' }).click();
     await p.getByRole('heading', { name: 'Processing your order…' }).waitFor();
     await p.waitForFunction(() => (document.getElementById('bar') as HTMLProgressElement).value >= 35, null, { timeout: 10_000 });
-    if (process.env.UPDATE_SCREENSHOTS) {
-      mkdirSync('docs/screenshots', { recursive: true });
-      await p.screenshot({ path: 'docs/screenshots/page-a.png' });
-    }
+    // The README shows page A at 35%, "Reserving stock", which lasts one demo step.
+    if (process.env.UPDATE_SCREENSHOTS) await expect(screenshotSettled(p, 'docs/screenshots/page-a.png')).resolves.toEqual({ percent: '35%' });
     await p.waitForURL((url) => url.pathname === '/done', { timeout: 15_000 });
     await p.getByText('Invoice').waitFor();
     await expect(p.locator('dd').first().textContent()).resolves.toMatch(/^INV-/);
-    if (process.env.UPDATE_SCREENSHOTS) await p.screenshot({ path: 'docs/screenshots/page-b.png' });
+    if (process.env.UPDATE_SCREENSHOTS) await screenshotSettled(p, 'docs/screenshots/page-b.png');
   });
 
   it('shows progress events on the bar and in the status text', async () => {
@@ -110,7 +110,7 @@ describe('the demo in Chromium', () => {
     await title.waitFor({ timeout: 15_000 });
     await expect(p.getByRole('alert').textContent()).resolves.toContain('card was declined');
     await expect(p.evaluate(() => document.activeElement?.id)).resolves.toBe('failed-title');
-    if (process.env.UPDATE_SCREENSHOTS) await p.screenshot({ path: 'docs/screenshots/page-a-failed.png' });
+    if (process.env.UPDATE_SCREENSHOTS) await screenshotSettled(p, 'docs/screenshots/page-a-failed.png');
     await p.keyboard.press('Tab');
     await p.keyboard.press('Enter');
     await p.getByRole('button', { name: 'Place order' }).waitFor();

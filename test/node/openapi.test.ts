@@ -46,6 +46,15 @@ describe('GET /openapi.json', () => {
     expect(ajv.getSchema('doc#/components/schemas/JobView')!({ id: 'x', status: 'done', lastEventId: 0, createdAt: 'now' })).toBe(false);
   });
 
+  it('documents the register answer\'s token as an optional string (a secured service sends it, an open one does not)', () => {
+    const registered = ajv.getSchema('doc#/components/schemas/Registered')!;
+    const answer = { id: 'x', status: 'pending', subscribeUrl: '/sse/connect/x', statusUrl: '/jobs/x', expiresAt: '2026-01-01T00:00:00.000Z' };
+    expect(registered(answer)).toBe(true);
+    expect(registered({ ...answer, token: 'v1.1798761600.abc' })).toBe(true);
+    expect(registered({ ...answer, token: 42 })).toBe(false);
+    expect(doc.components.schemas.Registered.required).not.toContain('token');
+  });
+
   it('describes what the service really answers, successes and errors alike', async () => {
     const id = jobId();
     const call = async (method: string, template: string, path: string, body?: unknown, headers: Record<string, string> = auth) =>

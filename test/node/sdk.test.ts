@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,14 +82,14 @@ describe('the jobcast CLI', () => {
     expect(failure.stderr).toContain('404 job_not_found');
   });
 
-  it('takes JOBCAST_TOKEN when --token is not given, and says how to use it on a usage error', async () => {
+  it('takes JOBCAST_TOKEN when --token is not given, and names what is missing on a usage error', async () => {
     const { stdout } = await run(join(ROOT, 'node_modules/.bin/node'), [join(ROOT, 'src/sdk/cli.ts'), 'register', jobId('cli-env')], {
       env: { ...process.env, JOBCAST_URL: server.url, JOBCAST_TOKEN: 'dev-api-token' },
     });
     expect(JSON.parse(stdout)).toMatchObject({ status: 'pending' });
     const usage = await cli('complete').catch((e) => e);
-    expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('usage: jobcast');
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toBe('jobcast: complete needs a job id: jobcast complete <id>\n');
   });
 });
 
@@ -113,4 +114,62 @@ describe('the jobcast CLI installed from the packed package', () => {
     const minted = await run(node, [bin, 'token', 'order-42', '--signing-key', 'test-signing-key-0123456789abcdef', '--expires', '1798761600'], { cwd: project });
     expect(JSON.parse(minted.stdout).token).toBe('v1.1798761600.leldmoQ0kQX4WBbuOJH4Fq38_Bj-0yVA-OCeeMbyDHQ');
   }, 30_000);
+
+  /** The installed bin as a process: its exit code, and what it wrote. */
+  async function jobcast(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await run(node, [join(project, 'node_modules/.bin/jobcast'), ...args], { cwd: project, env: { ...process.env, JOBCAST_URL: server.url } });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
+      return { code, stdout, stderr };
+    }
+  }
+
+  it.each([['--help'], ['-h'], ['help']])('prints the usage of every command for `jobcast %s` and exits 0 (it exited 2 with "a command and a job id are needed")', async (...args) => {
+    const { code, stdout, stderr } = await jobcast(...args);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^usage: jobcast <command> <id> \[options\]\n/);
+    for (const command of ['register', 'progress', 'complete', 'fail', 'status', 'delete', 'token']) expect(stdout).toContain(`  jobcast ${command} <id>`);
+  }, 30_000);
+
+  it('prints one command\'s usage for `jobcast <command> --help` and `jobcast help <command>`, and exits 0', async () => {
+    for (const args of [['complete', '--help'], ['complete', 'order-42', '--help'], ['help', 'complete']]) {
+      const { code, stdout } = await jobcast(...args);
+      expect(code, args.join(' ')).toBe(0);
+      expect(stdout).toContain('jobcast complete <id> --move-url U [--data JSON] [--url BASE] [--token T]');
+      expect(stdout).not.toContain('--signing-key');
+    }
+  }, 30_000);
+
+  it.each([
+    ['--data that is not JSON (it printed a stack trace)', ['complete', 'order-42', '--move-url', '/x', '--data', '{bad'], /^jobcast: --data is not JSON: .*position 1/],
+    ['--data that is JSON but no object', ['complete', 'order-42', '--move-url', '/x', '--data', '[1]'], /^jobcast: --data must be a JSON object/],
+    ['an unknown option', ['register', 'order-42', '--frob', '1'], /^jobcast: unknown option --frob /],
+    ['an option of another command', ['register', 'order-42', '--move-url', '/x'], /^jobcast: register takes no --move-url /],
+    ['an unknown command', ['finish', 'order-42'], /^jobcast: unknown command "finish" /],
+    ['a progress that is no number', ['progress', 'order-42', '--progress', 'half'], /^jobcast: --progress must be a number, got "half"$/],
+    ['a --url that is no URL', ['status', 'order-42', '--url', 'jobs.example.com'], /^jobcast: --url must be an http\(s\) URL, got "jobs.example.com"$/],
+  ])('exits 1 with one line naming %s', async (_name, args, line) => {
+    const { code, stdout, stderr } = await jobcast(...args);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')).toEqual([expect.stringMatching(line), '']);
+  }, 30_000);
+
+  it('exits 1 with one line naming the URL it tried when --url is unreachable (it printed only "fetch failed")', async () => {
+    const closed = await closedPort();
+    const { code, stderr } = await jobcast('register', 'order-42', '--url', `http://127.0.0.1:${closed}`, '--token', 'dev-api-token');
+    expect(code).toBe(1);
+    expect(stderr).toBe(`jobcast: could not reach http://127.0.0.1:${closed}/jobs/order-42: connect ECONNREFUSED 127.0.0.1:${closed}\n`);
+  }, 30_000);
 });
+
+/** A loopback port nothing listens on: one the system just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
