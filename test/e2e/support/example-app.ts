@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, run, withPackLock } from '../../support/installed-package';
+
+/**
+ * An app of examples/ as its user gets it: the packed `jobcast` installed from its tarball next to
+ * the app's own locked dependencies, in a folder outside the repository. The install is kept in the
+ * temp folder under a key of the tarball's and the app's lockfile's hashes, so that both waiting
+ * modes' test runs, and later runs with the same package, install once.
+ */
+const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+export async function installedExample(name: string): Promise<string> {
+  const pack = mkdtempSync(join(tmpdir(), `jobcast-example-pack-`));
+  try {
+    const { stdout } = await withPackLock(() => run('npm', ['pack', '--json', '--pack-destination', pack, ...NPM_FLAGS], { cwd: ROOT }));
+    const tarball = (JSON.parse(stdout) as { filename: string }[])[0]!.filename;
+    const source = join(ROOT, 'examples', name);
+    const spec = (JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.jobcast;
+    if (spec !== `file:../${tarball}`) throw new Error(`examples/${name}/package.json must depend on "jobcast": "file:../${tarball}" (npm pack's name), not ${spec}`);
+    const hash = createHash('sha256');
+    for (const file of [join(pack, tarball), join(source, 'package-lock.json'), join(source, 'package.json')]) hash.update(readFileSync(file));
+    const cached = join(tmpdir(), `jobcast-example-${name}-${hash.digest('hex').slice(0, 16)}`);
+    return await withLock(`${cached}.lock`, async () => {
+      if (existsSync(join(cached, name, 'node_modules', '.installed'))) return join(cached, name);
+      const building = `${cached}.${process.pid}`;
+      rmSync(building, { recursive: true, force: true });
+      // The app's files as the repository has them (not its node_modules or build), the tarball beside it, as its package.json expects.
+      cpSync(source, join(building, name), { recursive: true, filter: (path) => !/[/\\](node_modules|dist)$/.test(path) });
+      copyFileSync(join(pack, tarball), join(building, tarball));
+      await run('npm', ['ci', ...NPM_FLAGS], { cwd: join(building, name) });
+      writeFileSync(join(building, name, 'node_modules', '.installed'), '');
+      rmSync(cached, { recursive: true, force: true });
+      renameSync(building, cached);
+      return join(cached, name);
+    });
+  } finally {
+    rmSync(pack, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A working copy of an installed app for one test run: its files hard-linked (nothing in them is
+ * written), its folders its own, so Vite's caches and builds of concurrent runs stay apart.
+ */
+export async function workingCopy(installed: string): Promise<{ dir: string; remove: () => void }> {
+  const parent = mkdtempSync(join(tmpdir(), 'jobcast-example-run-'));
+  await run('cp', ['-al', installed, join(parent, 'app')]);
+  return { dir: join(parent, 'app'), remove: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+/** A Vite command (`vite`, `vite preview`) of the app, on localhost:`port`, until stopped. */
+export async function startVite(dir: string, args: string[], port: number, env: Record<string, string>): Promise<{ origin: string; stop: () => Promise<void> }> {
+  const child: ChildProcess = spawn(join(dir, 'node_modules/.bin/vite'), [...args, '--host', 'localhost', '--port', String(port), '--strictPort'], {
+    cwd: dir,
+    env: shellEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((done) => child.once('exit', done));
+    process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+  };
+  const origin = `http://localhost:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`vite ${args.join(' ')} exited early:\n${output}`);
+    try {
+      if ((await fetch(origin)).ok) return { origin, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((again) => setTimeout(again, 100));
+  }
+  await stop();
+  throw new Error(`vite ${args.join(' ')} did not answer within 30 s:\n${output}`);
+}
+
+/**
+ * The environment of a user's shell plus `vars`: without what Vitest sets for its own run, above all
+ * NODE_ENV=test, which would make `vite build` bundle React's development build.
+ */
+export function shellEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_ENV' && name !== 'TEST' && !name.startsWith('VITEST')));
+  return { ...env, ...vars };
+}
+
+/** Runs `fn` while holding a lock folder; a lock left by a killed run is taken after five minutes. */
+async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      await new Promise((again) => setTimeout(again, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
