@@ -28,7 +28,7 @@ async function wait(id, token) {
       id,
       token,
       onProgress: showProgress,
-      onFailed: (/** @type {import('./jobcast.js').JobOutcome} */ outcome) => {
+      onFailed: (/** @type {import('./jobcast.js').JobFailure} */ outcome) => {
         $('failed-reason').textContent = outcome.error ?? 'Something went wrong on our side. Nothing was charged.';
         show('failed');
       },

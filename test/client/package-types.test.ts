@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle, installPackedPackage, ROOT, run, withPackLock } from '../support/installed-package';
 
@@ -86,7 +87,7 @@ console.log(url, eventId, failed.delivered, status, token);
   });
 });
 
-const page = `import { JobcastError, redirectWhenDone, waitForJob, type JobOutcome } from 'jobcast/browser';
+const page = `import { JobcastError, redirectWhenDone, waitForJob, type ConnectionState, type JobOutcome } from 'jobcast/browser';
 const controller = new AbortController();
 `;
 
@@ -105,6 +106,11 @@ const outcome: JobOutcome = await waitForJob({ id: '42', baseUrl: 'https://jobs.
 const status: 'result' | 'failed' = outcome.status;
 try { await redirectWhenDone({ id: '42', token: 't', onFailed: (failed) => console.log(failed.error) }); }
 catch (error) { if (error instanceof JobcastError && error.code === 'job_not_found') console.log(status); }
+const navigate = (url: string) => console.log(url);
+if (outcome.status === 'result') navigate(outcome.moveUrl);
+else console.log(outcome.error ?? 'failed', outcome.moveUrl?.length);
+const shown: Record<ConnectionState, string> = { relayed: '', connecting: '', streaming: '', offline: 'reconnecting…', polling: '', settled: '' };
+await waitForJob({ id: '42', onState: (state) => console.log(shown[state]) });
 `,
       'page.ts',
     );
@@ -116,6 +122,9 @@ catch (error) { if (error instanceof JobcastError && error.code === 'job_not_fou
     ['a wait without an id', `await waitForJob({ baseUrl: 'https://jobs.example.com' });`, "'id'"],
     ['a progress handler that takes a string', `await waitForJob({ id: '42', onProgress: (p: string) => p });`, 'string'],
     ['an outcome status that does not exist', `const o = await waitForJob({ id: '42' }); if (o.status === 'done') {}`, '"done"'],
+    ['a moveUrl used as a string before the outcome is narrowed', `const o = await waitForJob({ id: '42' }); const url: string = o.moveUrl;`, 'undefined'],
+    ['data read from a failure', `const o = await waitForJob({ id: '42' }); if (o.status === 'failed') console.log(o.data);`, "'data'"],
+    ['a state that does not exist', `await waitForJob({ id: '42', onState: (s) => { if (s === 'reconnecting') {} } });`, '"reconnecting"'],
   ])('refuses %s', async (_name, call, named) => {
     const result = await typecheck(`${page}${call}\n`, 'page.ts');
     expect(result.ok).toBe(false);
@@ -132,5 +141,17 @@ catch (error) { if (error instanceof JobcastError && error.code === 'job_not_fou
     // It runs: the module evaluates and exports what the page uses.
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `globalThis.window = globalThis; await import(${JSON.stringify(join(project, 'out/main.js'))}); console.log(typeof window.wait)`]);
     expect(stdout.trim()).toBe('function');
+  }, 60_000);
+
+  it('adds at most 6 KB to a page (2.5 KB gzipped), as the README says', async () => {
+    writeFileSync(join(project, 'sized.js'), `import { redirectWhenDone, waitForJob } from 'jobcast/browser';\nwindow.jobcast = { redirectWhenDone, waitForJob };\n`);
+    await bundle(project, 'sized.js', 'out/sized.js', true);
+    const bytes = readFileSync(join(project, 'out/sized.js'));
+    const kb = (n: number) => (n / 1024).toFixed(1);
+    const [minified, gzipped] = [bytes.length, gzipSync(bytes, { level: 9 }).length];
+    expect(minified).toBeLessThanOrEqual(6 * 1024);
+    expect(gzipped).toBeLessThanOrEqual(2.5 * 1024);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`\`jobcast/browser\` adds ${kb(minified)} KB to a page (${kb(gzipped)} KB gzipped)`);
   }, 60_000);
 });

@@ -50,6 +50,7 @@ export async function withPackLock<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Bundles `entry` (in `project`) for the browser with esbuild, the bundler wrangler itself uses. */
-export async function bundle(project: string, entry: string, outfile: string): Promise<void> {
-  await run(join(ROOT, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--format=esm', '--platform=browser', `--outfile=${outfile}`], { cwd: project });
+export async function bundle(project: string, entry: string, outfile: string, minify = false): Promise<void> {
+  const flags = minify ? ['--minify'] : [];
+  await run(join(ROOT, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--format=esm', '--platform=browser', ...flags, `--outfile=${outfile}`], { cwd: project });
 }

@@ -75,7 +75,10 @@ export function fakeStatus(initial: { status: number; body?: unknown }) {
   };
 }
 
-/** A Web Locks stand-in: one holder per name, the rest wait in line; an abort takes one out of line. */
+/**
+ * A Web Locks stand-in, as browsers behave: a free lock is granted when it is asked for, and its
+ * callback runs a moment later; an abort takes a request out of line, but is ignored once granted.
+ */
 export function fakeLocks() {
   const lines = new Map<string, Array<() => void>>();
   const held = new Set<string>();
@@ -85,19 +88,24 @@ export function fakeLocks() {
     next?.();
   };
   return {
-    request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<unknown>): Promise<unknown> {
+    held,
+    lines,
+    request(name: string, options: { signal?: AbortSignal }, callback: () => unknown): Promise<unknown> {
       return new Promise((resolve, reject) => {
-        const run = () => {
+        const grant = () => {
           held.add(name);
-          Promise.resolve(callback()).then(resolve, reject).finally(() => release(name));
+          queueMicrotask(() => {
+            Promise.resolve(callback()).then(resolve, reject).finally(() => release(name));
+          });
         };
-        if (!held.has(name)) return run();
+        if (!held.has(name)) return grant();
         const line = lines.get(name) ?? [];
-        line.push(run);
+        line.push(grant);
         lines.set(name, line);
         options.signal?.addEventListener('abort', () => {
-          const index = line.indexOf(run);
-          if (index >= 0) line.splice(index, 1);
+          const index = line.indexOf(grant);
+          if (index < 0) return;
+          line.splice(index, 1);
           reject(options.signal?.reason);
         });
       });
