@@ -13,7 +13,7 @@ import { installedExample, shellEnv, startVite, workingCopy } from './support/ex
  * One browser and one service for the whole file, per waiting mode.
  */
 const API_TOKEN = 'dev-api-token';
-const NOT_FOUND_TIMEOUT_MS = 2000;
+const NOT_FOUND_TIMEOUT_MS = 1500;
 const APPS = [
   { name: 'react', typecheck: 'tsc' },
   { name: 'vue', typecheck: 'vue-tsc' },

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, run, withPackLock } from '../../support/installed-package';
@@ -25,7 +25,10 @@ export async function installedExample(name: string): Promise<string> {
     for (const file of [join(pack, tarball), join(source, 'package-lock.json'), join(source, 'package.json')]) hash.update(readFileSync(file));
     const cached = join(tmpdir(), `jobcast-example-${name}-${hash.digest('hex').slice(0, 16)}`);
     return await withLock(`${cached}.lock`, async () => {
-      if (existsSync(join(cached, name, 'node_modules', '.installed'))) return join(cached, name);
+      if (existsSync(join(cached, name, 'node_modules', '.installed'))) {
+        utimesSync(cached, new Date(), new Date()); // in use: not pruned by a run of another package
+        return join(cached, name);
+      }
       const building = `${cached}.${process.pid}`;
       rmSync(building, { recursive: true, force: true });
       // The app's files as the repository has them (not its node_modules or build), the tarball beside it, as its package.json expects.
@@ -35,10 +38,20 @@ export async function installedExample(name: string): Promise<string> {
       writeFileSync(join(building, name, 'node_modules', '.installed'), '');
       rmSync(cached, { recursive: true, force: true });
       renameSync(building, cached);
+      pruneOlderInstalls(name, cached);
       return join(cached, name);
     });
   } finally {
     rmSync(pack, { recursive: true, force: true });
+  }
+}
+
+/** Drops installs of earlier packages (a running test's working copy keeps its own hard links). */
+function pruneOlderInstalls(name: string, current: string): void {
+  for (const entry of readdirSync(tmpdir())) {
+    const path = join(tmpdir(), entry);
+    if (!entry.startsWith(`jobcast-example-${name}-`) || path === current || !/^[0-9a-f]{16}$/.test(entry.slice(`jobcast-example-${name}-`.length))) continue;
+    if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
   }
 }
 
