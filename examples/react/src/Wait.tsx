@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { JobcastError, waitForJob } from 'jobcast/browser';
+import { JobcastError, waitForJob, type ConnectionState } from 'jobcast/browser';
 
 interface Props {
   /** The job id and its subscribe token, as your backend's register answer gave them. */
@@ -14,7 +14,7 @@ interface Props {
 /** Page A: shows the job's progress, then moves the page to its moveUrl; a failed job shows why. */
 export function Wait({ id, token, baseUrl, notFoundTimeoutMs }: Props) {
   const [progress, setProgress] = useState(0);
-  const [state, setState] = useState('connecting');
+  const [state, setState] = useState<ConnectionState>('connecting');
   const [error, setError] = useState<string>();
 
   useEffect(() => {
