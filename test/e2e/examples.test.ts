@@ -116,6 +116,28 @@ for (const app of APPS) {
         });
       });
 
+      it.runIf(served === 'build')('shows "Reconnecting…" while a proxy refuses the stream, then streams again and moves the page', async () => {
+        const job = await register();
+        const { page, errors } = await openPage(browser);
+        try {
+          const origin = origins.get(key)!;
+          // A proxy's 502 makes EventSource give up for good (a network error would not: it retries
+          // by itself, staying `connecting`): the client backs off, `offline`.
+          const stream = `${server.url}/sse/connect/**`;
+          await page.route(stream, (route) => route.fulfill({ status: 502, body: 'Bad Gateway', headers: { 'Access-Control-Allow-Origin': origin } }));
+          await page.goto(`${origin}/?id=${encodeURIComponent(job.id)}&token=${encodeURIComponent(job.token)}`);
+          await page.getByText('Reconnecting…').waitFor({ timeout: 10_000 });
+          await page.unroute(stream);
+          await expect.poll(() => listeners(job.id), { timeout: 10_000, message: `no stream after the proxy came back; the page said: ${errors.join(' | ')}` }).toBe(1);
+          await page.getByText('Reconnecting…').waitFor({ state: 'detached', timeout: 5000 });
+          expect((await backend('POST', `/jobs/${job.id}/complete`, { moveUrl: `/done?id=${job.id}` })).status).toBe(200);
+          await page.waitForURL(`${origin}/done?id=${job.id}`, { timeout: 10_000 });
+          expect(errors.filter((error) => error.startsWith('pageerror'))).toEqual([]);
+        } finally {
+          await page.close();
+        }
+      });
+
       it('shows the error of a failed job', async () => {
         const job = await register();
         await withPageA(key, job, async (page, _origin, errors) => {
