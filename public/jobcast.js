@@ -178,7 +178,12 @@ class Wait {
     const ES = this.ES;
     if (!ES) return void this.#poll();
     this.#streamAt = Date.now();
-    const source = new ES(`${this.base}/sse/connect/${this.path}${this.#query(true)}`);
+    let source;
+    try {
+      source = new ES(`${this.base}/sse/connect/${this.path}${this.#query(true)}`);
+    } catch (error) {
+      return void this.#abandon(error); // a baseUrl that is no URL
+    }
     this.#to('connecting', source);
     source.addEventListener('open', () => {
       this.#failures = 0;

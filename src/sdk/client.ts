@@ -4,10 +4,19 @@
 // service's own zod schemas (src/schemas.ts), and the token and the backoff the service's own code,
 // so the SDK cannot drift from what the service accepts.
 import { backoffDelay } from '../../public/backoff.js';
-import type { CompleteRequest, FailRequest, JobView, Published, RegisterRequest, Registered } from '../schemas.ts';
+import type { CompleteRequest, FailRequest, JobView as JobViewFields, Published, RegisterRequest, Registered } from '../schemas.ts';
 import { mintSubscribeToken } from '../subscribe-token.ts';
 
-export type { CompleteRequest, FailRequest, JobView, Published, RegisterRequest, Registered };
+export type { CompleteRequest, FailRequest, Published, RegisterRequest, Registered };
+type Common = Omit<JobViewFields, 'status' | 'moveUrl' | 'data' | 'error'>;
+/**
+ * A job as `GET /jobs/:id` shows it, narrowed on `status` as the browser client's outcome is: a
+ * result always has its `moveUrl`, only a result has `data`, only a failure has `error`.
+ */
+export type JobView =
+  | (Common & { status: 'pending' })
+  | (Common & { status: 'result'; moveUrl: string; data?: JobViewFields['data'] })
+  | (Common & { status: 'failed'; error?: string; moveUrl?: string });
 /** The subscribe token jobcast itself would return for a job (docs/api.md, "Subscribe tokens"); `expiresAt` in Unix seconds. */
 export { mintSubscribeToken };
 export { JobcastWebhookError, verifyWebhook, type Notification, type NotificationType, type VerifyOptions, type WebhookFailure } from './webhook.ts';

@@ -46,6 +46,8 @@ const eventId: number = published.eventId;
 const failed = await jobs.fail('order-43', { error: 'declined' });
 const view = await jobs.status('order-42');
 const status: 'pending' | 'result' | 'failed' = view.status;
+if (view.status === 'result') console.log(view.moveUrl.length, view.data?.invoice);
+else if (view.status === 'failed') console.log(view.error, view.moveUrl?.length);
 const token: string = await mintSubscribeToken('key', 'order-42', 1798761600);
 const event = await verifyWebhook('{}', 't=1,v1=00', 'secret', { toleranceSeconds: 60 });
 const kind: 'job.vacated' | 'job.expired' = event.type;
@@ -63,6 +65,7 @@ console.log(url, eventId, failed.delivered, status, token);
     ['a completion without a moveUrl', `await jobs.complete('id', {});`, 'moveUrl'],
     ['a field the service refuses', `await jobs.register('id', { ttl: 5 });`, 'ttl'],
     ['a progress that is not a number', `await jobs.progress('id', '0.5');`, 'string'],
+    ['a moveUrl read as a string before the view is narrowed', `const v = await jobs.status('id'); const u: string = v.moveUrl;`, 'moveUrl'],
   ])('refuses %s', async (_name, call, named) => {
     const result = await typecheck(`${header}${call}\n`);
     expect(result.ok).toBe(false);

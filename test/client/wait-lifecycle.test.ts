@@ -209,3 +209,20 @@ describe('an unreachable service', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 });
+
+describe('a baseUrl that is no URL', () => {
+  it('rejects with the EventSource error and holds nothing, rather than hanging', async () => {
+    class Refusing extends FakeEventSource {
+      constructor(url: string) {
+        super(url);
+        throw new SyntaxError(`Failed to construct 'EventSource': The URL '${url}' is invalid.`);
+      }
+    }
+    const target = fakeWindow();
+    const done = waitForJob({ ...base, baseUrl: 'http://[', EventSource: Refusing as unknown as typeof EventSource, fetch: fakeStatus(pending).fetch });
+    await expect(done).rejects.toBeInstanceOf(SyntaxError);
+    expect(vi.getTimerCount()).toBe(0);
+    target.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+});
