@@ -42,7 +42,7 @@ beforeAll(async () => {
   const env = { VITE_JOBCAST_URL: server.url, VITE_JOBCAST_NOT_FOUND_TIMEOUT_MS: String(NOT_FOUND_TIMEOUT_MS) };
   await Promise.all(
     APPS.map(async (app, i) => {
-      const copy = await workingCopy(installed[i]!);
+      const copy = await workingCopy(app.name, installed[i]!);
       cleanups.push(copy.remove);
       dirs.set(app.name, copy.dir);
       await run(`${copy.dir}/node_modules/.bin/vite`, ['build'], { cwd: copy.dir, env: shellEnv(env) });

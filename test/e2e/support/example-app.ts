@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, run, withPackLock } from '../../support/installed-package';
 
+const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+/** What an app is made of, without what installing or building it makes. */
+const appFile = (path: string) => !/[/\\](node_modules|dist)$/.test(path);
+
 /**
  * An app of examples/ as its user gets it: the packed `jobcast` installed from its tarball next to
  * the app's own locked dependencies, in a folder outside the repository. The install is kept in the
  * temp folder under a key of the tarball's and the app's lockfile's hashes, so that both waiting
  * modes' test runs, and later runs with the same package, install once.
  */
-const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
-
 export async function installedExample(name: string): Promise<string> {
   const pack = mkdtempSync(join(tmpdir(), `jobcast-example-pack-`));
   try {
@@ -31,8 +33,8 @@ export async function installedExample(name: string): Promise<string> {
       }
       const building = `${cached}.${process.pid}`;
       rmSync(building, { recursive: true, force: true });
-      // The app's files as the repository has them (not its node_modules or build), the tarball beside it, as its package.json expects.
-      cpSync(source, join(building, name), { recursive: true, filter: (path) => !/[/\\](node_modules|dist)$/.test(path) });
+      // The app's files, the tarball beside them as its package.json expects; only node_modules is used.
+      cpSync(source, join(building, name), { recursive: true, filter: appFile });
       copyFileSync(join(pack, tarball), join(building, tarball));
       await run('npm', ['ci', ...NPM_FLAGS], { cwd: join(building, name) });
       writeFileSync(join(building, name, 'node_modules', '.installed'), '');
@@ -56,13 +58,16 @@ function pruneOlderInstalls(name: string, current: string): void {
 }
 
 /**
- * A working copy of an installed app for one test run: its files hard-linked (nothing in them is
- * written), its folders its own, so Vite's caches and builds of concurrent runs stay apart.
+ * A working copy of an app for one test run: its files as the repository has them now, and the
+ * installed node_modules hard-linked (nothing in them is written) into folders of its own, so that
+ * Vite's caches and builds of concurrent runs stay apart.
  */
-export async function workingCopy(installed: string): Promise<{ dir: string; remove: () => void }> {
+export async function workingCopy(name: string, installed: string): Promise<{ dir: string; remove: () => void }> {
   const parent = mkdtempSync(join(tmpdir(), 'jobcast-example-run-'));
-  await run('cp', ['-al', installed, join(parent, 'app')]);
-  return { dir: join(parent, 'app'), remove: () => rmSync(parent, { recursive: true, force: true }) };
+  const dir = join(parent, name);
+  cpSync(join(ROOT, 'examples', name), dir, { recursive: true, filter: appFile });
+  await run('cp', ['-al', join(installed, 'node_modules'), join(dir, 'node_modules')]);
+  return { dir, remove: () => rmSync(parent, { recursive: true, force: true }) };
 }
 
 /** A Vite command (`vite`, `vite preview`) of the app, on localhost:`port`, until stopped. */
