@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, startDevServer, type DevServer } from '../node/support/dev-server';
+import { startDevServer, type DevServer } from '../node/support/dev-server';
 import { run } from '../support/installed-package';
 import { launchBrowser, openPage } from './support/browser';
-import { installedExample, shellEnv, startVite, workingCopy } from './support/example-app';
+import { installedExample, reservePort, shellEnv, startVite, workingCopy } from './support/example-app';
 
 /**
  * The apps of examples/ (Vite + React 19 in StrictMode, Vite + Vue 3), installed with the packed
@@ -28,16 +28,18 @@ const origins = new Map<string, string>();
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
-  const ports = new Map<string, number>();
-  for (const app of APPS) for (const served of SERVED) ports.set(`${app.name} ${served}`, await freePort());
-  const allowed = [...ports.values()].map((port) => `http://localhost:${port}`).join(',');
-  let installed: string[];
-  [server, browser, ...installed] = await Promise.all([
-    startDevServer({ ALLOWED_ORIGINS: allowed, SIGNING_KEY: 'examples-signing-key-0123456789abcdef' }),
-    launchBrowser(),
-    ...APPS.map((app) => installedExample(app.name)),
+  const ports = new Map<string, Awaited<ReturnType<typeof reservePort>>>();
+  for (const app of APPS) for (const served of SERVED) ports.set(`${app.name} ${served}`, await reservePort());
+  const allowed = [...ports.values()].map(({ port }) => `http://localhost:${port}`).join(',');
+  cleanups.push(() => Promise.all([...ports.values()].map((reserved) => reserved.release()))); // if a start failed
+  // Settled one by one, so that afterAll stops whatever started even when something else failed.
+  const installed: string[] = [];
+  const started = await Promise.allSettled([
+    startDevServer({ ALLOWED_ORIGINS: allowed, SIGNING_KEY: 'examples-signing-key-0123456789abcdef' }).then((started) => void (server = started)),
+    launchBrowser().then((started) => void (browser = started)),
+    ...APPS.map((app, i) => installedExample(app.name).then((dir) => void (installed[i] = dir))),
   ]);
-  cleanups.push(() => browser.close(), () => server.stop());
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
   // What a user puts in the app's .env, as the environment (which Vite reads before .env).
   const env = { VITE_JOBCAST_URL: server.url, VITE_JOBCAST_NOT_FOUND_TIMEOUT_MS: String(NOT_FOUND_TIMEOUT_MS) };
   await Promise.all(
@@ -56,6 +58,7 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
+  await Promise.all([browser?.close(), server?.stop()]);
 });
 
 function backend(method: string, path: string, body?: unknown): Promise<Response> {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ROOT, run, withPackLock } from '../../support/installed-package';
 
@@ -70,8 +71,21 @@ export async function workingCopy(name: string, installed: string): Promise<{ di
   return { dir, remove: () => rmSync(parent, { recursive: true, force: true }) };
 }
 
-/** A Vite command (`vite`, `vite preview`) of the app, on localhost:`port`, until stopped. */
-export async function startVite(dir: string, args: string[], port: number, env: Record<string, string>): Promise<{ origin: string; stop: () => Promise<void> }> {
+/**
+ * A port on localhost, held until `release`: the apps' origins must be known before the service
+ * starts (its ALLOWED_ORIGINS), and Vite must be told a port; holding it leaves no other test the
+ * time to take it.
+ */
+export async function reservePort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const holder = createServer();
+  await new Promise<void>((listening) => holder.listen(0, 'localhost', listening));
+  return { port: (holder.address() as AddressInfo).port, release: () => new Promise((closed) => holder.close(() => closed())) };
+}
+
+/** A Vite command (`vite`, `vite preview`) of the app, on the reserved localhost port, until stopped. */
+export async function startVite(dir: string, args: string[], reserved: { port: number; release: () => Promise<void> }, env: Record<string, string>): Promise<{ origin: string; stop: () => Promise<void> }> {
+  const { port } = reserved;
+  await reserved.release();
   const child: ChildProcess = spawn(join(dir, 'node_modules/.bin/vite'), [...args, '--host', 'localhost', '--port', String(port), '--strictPort'], {
     cwd: dir,
     env: shellEnv(env),
