@@ -1,9 +1,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, startDevServer, type DevServer } from '../node/support/dev-server';
+import { startDevServer, type DevServer } from '../node/support/dev-server';
 import { bundle, installPackedPackage } from '../support/installed-package';
 import { launchBrowser, openPage } from './support/browser';
 
@@ -23,13 +24,20 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  const pagePort = await freePort();
-  pageOrigin = `http://localhost:${pagePort}`;
+  // The page server takes its port first (port 0: no race with another test for a free one).
+  let files: Record<string, [string, string]> = {};
+  pages = createServer((request, response) => {
+    const file = files[request.url ?? ''];
+    if (!file) return void response.writeHead(204).end();
+    response.writeHead(200, { 'Content-Type': file[0] }).end(file[1]);
+  });
+  await new Promise<void>((listening) => pages.listen(0, 'localhost', listening));
+  pageOrigin = `http://localhost:${(pages.address() as AddressInfo).port}`;
   let project: string;
   [server, browser, { dir, project }] = await Promise.all([startDevServer({ ALLOWED_ORIGINS: pageOrigin }), launchBrowser(), installPackedPackage('front-end')]);
   writeFileSync(join(project, 'main.js'), `import { waitForJob } from 'jobcast/browser';\nwindow.jobcast = { waitForJob };\n`);
   await bundle(project, 'main.js', 'dist/main.js');
-  const files: Record<string, [string, string]> = {
+  files = {
     '/bundled': ['text/html', '<!doctype html><title>bundled</title><script type="module" src="/main.js"></script>'],
     '/main.js': ['text/javascript', readFileSync(join(project, 'dist/main.js'), 'utf8')],
     '/imported': [
@@ -37,12 +45,6 @@ beforeAll(async () => {
       `<!doctype html><title>imported</title><script type="module">import { waitForJob } from '${server.url}/jobcast.js'; window.jobcast = { waitForJob };</script>`,
     ],
   };
-  pages = createServer((request, response) => {
-    const file = files[request.url ?? ''];
-    if (!file) return void response.writeHead(204).end();
-    response.writeHead(200, { 'Content-Type': file[0] }).end(file[1]);
-  });
-  await new Promise<void>((listening) => pages.listen(pagePort, 'localhost', listening));
 }, 120_000);
 afterAll(async () => {
   await Promise.all([browser?.close(), server?.stop(), new Promise((closed) => pages?.close(closed))]);

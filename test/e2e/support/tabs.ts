@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
-import { freePort, startDevServer, type DevServer } from '../../node/support/dev-server';
+import { startDevServer, type DevServer } from '../../node/support/dev-server';
 import { launchBrowser } from './browser';
 
 /** What a tab's harness reports of one wait. */
@@ -18,12 +19,14 @@ export interface WaitView {
  * origin (`navigator.locks.query()`).
  */
 export async function startTabs(options: { notFoundTimeoutMs: number }) {
-  const pagePort = await freePort();
-  const pageOrigin = `http://localhost:${pagePort}`;
-  const [server, browser] = await Promise.all([startDevServer({ ALLOWED_ORIGINS: pageOrigin }), launchBrowser()]);
-  const html = harnessPage(server.url, options.notFoundTimeoutMs);
+  // The page server takes its port first (port 0: no race with another test for a free one); the
+  // service needs its origin.
+  let html = '';
   const pages: Server = createServer((_request, response) => void response.writeHead(200, { 'Content-Type': 'text/html' }).end(html));
-  await new Promise<void>((listening) => pages.listen(pagePort, 'localhost', listening));
+  await new Promise<void>((listening) => pages.listen(0, 'localhost', listening));
+  const pageOrigin = `http://localhost:${(pages.address() as AddressInfo).port}`;
+  const [server, browser] = await Promise.all([startDevServer({ ALLOWED_ORIGINS: pageOrigin }), launchBrowser()]);
+  html = harnessPage(server.url, options.notFoundTimeoutMs);
   const context = await browser.newContext();
   const errors: string[] = [];
   return {
