@@ -71,6 +71,8 @@ async function register(): Promise<Job> {
   const response = await backend('PUT', `/jobs/${id}`);
   expect(response.status).toBe(201);
   const answer = (await response.json()) as { subscribeUrl: string; token?: string };
+  // The answer's `token`, as the recipes take it; a service that answers without one (before the
+  // field) has it only inside subscribeUrl.
   const token = answer.token ?? new URL(answer.subscribeUrl, server.url).searchParams.get('token');
   expect(token).toMatch(/^v1\./);
   return { id, token: token! };
