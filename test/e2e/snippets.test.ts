@@ -17,6 +17,8 @@ import { launchBrowser, openPage } from './support/browser';
  * and run with the packed package installed, `java` with the JDK. The one substitution is the
  * service's URL (`https://jobs.example.com`, `http://127.0.0.1:8787`). A block not meant to run
  * says so in its fence (```sh no-run); a block with no language (wire bytes, diagrams) is text.
+ * A block that names a file of examples/ in its fence (```tsx examples/react/src/Wait.tsx) must be
+ * that file, word for word: test/e2e/examples.test.ts runs the example apps.
  */
 const run = promisify(execFile);
 const FILES = ['README.md', 'docs/api.md'];
@@ -52,6 +54,7 @@ function blocksOf(file: string): Block[] {
 const RUNNERS = ['sh', 'js', 'html', 'ts', 'java'];
 const all = FILES.flatMap(blocksOf).filter((block) => block.lang !== '');
 const runnable = all.filter((block) => !block.flags.includes('no-run'));
+const exampleFile = (block: Block) => block.flags.find((flag) => flag.startsWith('examples/'));
 
 let server: DevServer;
 /** A front end's own server, on another origin than the service: localhost against 127.0.0.1. */
@@ -206,12 +209,19 @@ async function runJava(block: Block): Promise<void> {
 
 describe('the code blocks of README.md and docs/api.md', () => {
   it('each has a runner, or says no-run in its fence', () => {
-    const orphans = all.filter((block) => !block.flags.includes('no-run') && !RUNNERS.includes(block.lang)).map((b) => `${b.file}:${b.line} (${b.lang})`);
+    const orphans = all.filter((block) => !block.flags.includes('no-run') && !RUNNERS.includes(block.lang) && !exampleFile(block)).map((b) => `${b.file}:${b.line} (${b.lang})`);
     expect(orphans).toEqual([]);
     expect(runnable.length).toBeGreaterThanOrEqual(10);
   });
 
   for (const block of runnable) {
+    const example = exampleFile(block);
+    if (example) {
+      it(`${block.file}:${block.line} (${block.lang}) is ${example} as it is`, () => {
+        expect(block.code).toBe(readFileSync(join(ROOT, example), 'utf8'));
+      });
+      continue;
+    }
     it(`${block.file}:${block.line} (${block.lang}) runs as written`, async () => {
       if (block.lang === 'sh') return runShell(block);
       if (block.lang === 'js' || block.lang === 'html') return runPage(block);
