@@ -169,14 +169,15 @@ function jobId(c: Ctx): string {
 
 /**
  * Browser routes: with SIGNING_KEY set, a subscribe token for this job (query `token` or bearer) is
- * required, or, where `acceptApiToken`, an API token. Checked before any object is touched.
+ * required, or, where `acceptApiToken`, an API token. Checked before any object is touched. Returns
+ * who is asking: a waiting page (a subscribe token, or in open mode no API token), or a backend.
  */
-async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): Promise<void> {
+async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): Promise<'page' | 'backend'> {
   const config = c.get('config');
-  if (config.signingKey === null) return;
   const bearer = bearerToken(c.req.raw);
-  if (await isValidSubscribeToken(config.signingKey, id, c.req.query('token') ?? bearer)) return;
-  if (acceptApiToken && isApiToken(bearer, config)) return;
+  if (config.signingKey === null) return isApiToken(bearer, config) ? 'backend' : 'page';
+  if (await isValidSubscribeToken(config.signingKey, id, c.req.query('token') ?? bearer)) return 'page';
+  if (acceptApiToken && isApiToken(bearer, config)) return 'backend';
   throw new ApiError('invalid_token', 'This job needs a valid subscribe token: use the subscribeUrl or statusUrl that registering the job returned.', {
     'WWW-Authenticate': 'Bearer realm="jobcast"',
   });
@@ -203,8 +204,8 @@ async function connect(c: Ctx): Promise<Response> {
 
 async function status(c: Ctx): Promise<Response> {
   const id = jobId(c);
-  await requireSubscriber(c, id, true);
-  return c.json(await job(c, id).status());
+  const reader = await requireSubscriber(c, id, true);
+  return c.json(await job(c, id).status(reader === 'page'));
 }
 
 async function register(c: Ctx, id: string): Promise<BackendAnswer> {

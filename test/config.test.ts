@@ -60,6 +60,7 @@ describe('readConfig', () => {
     ['WEBHOOK_SECRET', { WEBHOOK_URL: 'https://backend.example/hooks' }],
     ['WEBHOOK_URL', { WEBHOOK_URL: 'http://backend.example/hooks', WEBHOOK_SECRET: 'w'.repeat(32) }],
     ['WEBHOOK_URL', { WEBHOOK_URL: 'backend.example', WEBHOOK_SECRET: 'w'.repeat(32) }],
+    ['WEBHOOK_SECRET_PREVIOUS', { WEBHOOK_SECRET_PREVIOUS: 'short', WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: 'w'.repeat(32) }],
   ];
   for (const [name, vars] of bad) {
     it(`names ${name} when it is ${JSON.stringify(Object.values(vars)[0])}`, () => {
@@ -83,9 +84,11 @@ describe('readConfig', () => {
 
   it('reads the webhook, http: only under wrangler dev', () => {
     const secret = 'w'.repeat(32);
-    expect(readConfig({ ...base, WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: secret }).webhook).toEqual({ url: 'https://backend.example/hooks', secret });
+    expect(readConfig({ ...base, WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: secret }).webhook).toEqual({ url: 'https://backend.example/hooks', secret, previousSecret: null });
     expect(readConfig({ ...base, WEBHOOK_URL: 'http://127.0.0.1:9000/hooks', WEBHOOK_SECRET: secret, JOBCAST_LOCAL_DEV: 'true' }).webhook?.url).toBe('http://127.0.0.1:9000/hooks');
     expect(readConfig({ ...base, VACATED_AFTER_MS: '5000' }).vacatedAfterMs).toBe(5000);
+    const previous = 'p'.repeat(32);
+    expect(readConfig({ ...base, WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: secret, WEBHOOK_SECRET_PREVIOUS: previous }).webhook?.previousSecret).toBe(previous);
   });
 
   it('never puts a secret into its error', () => {
