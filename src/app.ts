@@ -9,6 +9,7 @@ import { isValidSubscribeToken, mintSubscribeToken, tokenExpiry } from './subscr
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
 import { openStream } from './connect';
+import { retryAnswer } from './retry';
 import { ApiError, errorResponse, unexpectedError } from './errors';
 import { JobClient } from './job-protocol';
 import { isValidJobId } from './job-id';
@@ -33,6 +34,10 @@ app.use('*', async (c, next) => {
     c.set('config', readConfig(c.env));
   } catch (error) {
     logError('configuration rejected', { error: String(error) });
+    // A spec EventSource stops for good on a 503: a page waiting on the stream route is told to come
+    // back instead, and recovers once the operator fixes the setting and deploys.
+    const stream = CONNECT_PATH.exec(c.req.path);
+    if (stream && c.req.method === 'GET') return retryAnswer('not_configured', stream[1], String(error));
     throw new ApiError('not_configured', 'The service is misconfigured; its log names the setting.');
   }
   await next();
