@@ -81,4 +81,23 @@ describe(`rows written, ${MODE}`, () => {
     expect(notification).toBeLessThanOrEqual(TARGETS.deliveredNotification);
     expect(departure).toBeLessThanOrEqual(TARGETS.departureAndGrace);
   });
+
+  it(`stays within ${TARGETS.departureAndGrace} for a departure that a reconnect cancels, and its grace alarm`, async () => {
+    const delivered = receiver();
+    let tally!: Tally;
+    await measure(WEBHOOK, async (harness, meter) => {
+      harness.job.register(harness.id, undefined);
+      const first = await watch(harness);
+      meter.take();
+      await first.leave(); // a stream's end at STREAM_MAX_MS looks the same
+      await watch(harness);
+      await runAlarms(harness, harness.clock.now + 60_000);
+      tally = meter.take();
+      await harness.job.finish(harness.id, { status: 'result', moveUrl: '/done' });
+      await runAlarms(harness);
+    });
+    expect(delivered.bodies).toEqual([]);
+    console.log(describeTally('departure cancelled by a reconnect, and its grace alarm', tally));
+    expect(total(tally)).toBeLessThanOrEqual(TARGETS.departureAndGrace);
+  });
 });
