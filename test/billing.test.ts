@@ -11,6 +11,8 @@ import { Meter, total, type Tally } from './support/meter';
  * BENCHMARKS.md's cost model takes its row counts from these lines.
  */
 const MODE = HIBERNATE ? 'HIBERNATE=true' : 'HIBERNATE=false';
+/** Dollars per row written, on Workers Paid past the included 50 million a month (the same page). */
+const ROW_PRICE = 1.0;
 /** The targets of issue 30, in billed rows written. */
 const TARGETS = { standardWait: 7, deliveredNotification: 2, departureAndGrace: 3 };
 
@@ -27,7 +29,7 @@ async function progressAndFinish({ job, id, clock }: Harness): Promise<void> {
 }
 
 function describeTally(name: string, t: Tally): string {
-  return `${MODE} ${name}: ${total(t)} billed rows written (sql ${t.sql}, kv ${t.kv}, setAlarm ${t.setAlarm}, deleteAlarm ${t.deleteAlarm}, deleteAll ${t.deleteAll})`;
+  return `${MODE} ${name}: ${total(t)} billed rows written (sql ${t.sql}, kv ${t.kv}, setAlarm ${t.setAlarm}, deleteAlarm ${t.deleteAlarm}, deleteAll ${t.deleteAll}): $${(total(t) * ROW_PRICE).toFixed(2)} in rows per million`;
 }
 
 /** Runs `steps` on a job's object with `vars`, metering its writes, and checks nothing is left armed. */
