@@ -10,7 +10,7 @@ const pool = (vars: Record<string, string>) =>
 const hibernateMode = pool({ HIBERNATE: 'true' });
 const noHibernateMode = pool({ HIBERNATE: 'false' });
 /** The suites that hold streams, which run in both waiting modes. */
-const BOTH_MODES = ['stream', 'retry', 'backend', 'races', 'departure', 'job-object', 'demo', 'security'].map((name) => `test/${name}.test.ts`);
+const BOTH_MODES = ['stream', 'retry', 'backend', 'races', 'departure', 'job-object', 'demo', 'security', 'billing', 'vacancy', 'migration'].map((name) => `test/${name}.test.ts`);
 const devServer = { environment: 'node', testTimeout: 60_000, hookTimeout: 90_000 } as const;
 
 export default defineConfig({

@@ -10,6 +10,7 @@ import { isValidSubscribeToken, mintSubscribeToken, tokenExpiry } from './subscr
 import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
 import { openStream } from './connect';
+import { retryAnswer } from './retry';
 import { ApiError, errorResponse, unexpectedError } from './errors';
 import { JobClient } from './job-protocol';
 import { isValidJobId } from './job-id';
@@ -34,6 +35,10 @@ app.use('*', async (c, next) => {
     c.set('config', readConfig(c.env));
   } catch (error) {
     logError('configuration rejected', { error: String(error) });
+    // A spec EventSource stops for good on a 503: a page waiting on the stream route is told to come
+    // back instead, and recovers once the operator fixes the setting and deploys.
+    const stream = CONNECT_PATH.exec(c.req.path);
+    if (stream && c.req.method === 'GET') return retryAnswer('not_configured', stream[1], String(error));
     throw new ApiError('not_configured', 'The service is misconfigured; its log names the setting.');
   }
   await next();
@@ -171,14 +176,15 @@ function jobId(c: Ctx): string {
 
 /**
  * Browser routes: with SIGNING_KEY set, a subscribe token for this job (query `token` or bearer) is
- * required, or, where `acceptApiToken`, an API token. Checked before any object is touched.
+ * required, or, where `acceptApiToken`, an API token. Checked before any object is touched. Returns
+ * who is asking: a waiting page (a subscribe token, or in open mode no API token), or a backend.
  */
-async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): Promise<void> {
+async function requireSubscriber(c: Ctx, id: string, acceptApiToken: boolean): Promise<'page' | 'backend'> {
   const config = c.get('config');
-  if (config.signingKey === null) return;
   const bearer = bearerToken(c.req.raw);
-  if (await isValidSubscribeToken(config.signingKey, id, c.req.query('token') ?? bearer)) return;
-  if (acceptApiToken && isApiToken(bearer, config)) return;
+  if (config.signingKey === null) return isApiToken(bearer, config) ? 'backend' : 'page';
+  if (await isValidSubscribeToken(config.signingKey, id, c.req.query('token') ?? bearer)) return 'page';
+  if (acceptApiToken && isApiToken(bearer, config)) return 'backend';
   throw new ApiError('invalid_token', 'This job needs a valid subscribe token: use the subscribeUrl or statusUrl that registering the job returned.', {
     'WWW-Authenticate': 'Bearer realm="jobcast"',
   });
@@ -205,8 +211,8 @@ async function connect(c: Ctx): Promise<Response> {
 
 async function status(c: Ctx): Promise<Response> {
   const id = jobId(c);
-  await requireSubscriber(c, id, true);
-  return c.json(await job(c, id).status());
+  const reader = await requireSubscriber(c, id, true);
+  return c.json(await job(c, id).status(reader === 'page'));
 }
 
 async function register(c: Ctx, id: string): Promise<BackendAnswer> {

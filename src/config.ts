@@ -19,6 +19,8 @@ export interface Env {
   /** Where jobcast tells the backend about its jobs (`job.vacated`, `job.expired`); unset: off. */
   WEBHOOK_URL?: string;
   WEBHOOK_SECRET?: string;
+  /** The secret being retired while WEBHOOK_SECRET rotates: notifications carry a second signature with it. */
+  WEBHOOK_SECRET_PREVIOUS?: string;
   VACATED_AFTER_MS?: string;
   /** Set only by the committed `.dev.vars`, which `wrangler dev` reads and `wrangler deploy` never uploads. */
   JOBCAST_LOCAL_DEV?: string;
@@ -41,7 +43,7 @@ export interface Config {
   hibernate: boolean;
   demoEnabled: boolean;
   /** Backend notifications, or null when WEBHOOK_URL is unset. */
-  webhook: { url: string; secret: string } | null;
+  webhook: { url: string; secret: string; previousSecret: string | null } | null;
   vacatedAfterMs: number;
 }
 
@@ -108,6 +110,7 @@ function origins(name: string, value: string | undefined, allowStar: boolean): s
 function webhook(env: Env, localDev: boolean): Config['webhook'] {
   const url = (env.WEBHOOK_URL ?? '').trim();
   const key = secret('WEBHOOK_SECRET', env.WEBHOOK_SECRET);
+  const previousSecret = secret('WEBHOOK_SECRET_PREVIOUS', env.WEBHOOK_SECRET_PREVIOUS);
   if (url === '') return null;
   let parsed: URL | null = null;
   try {
@@ -120,7 +123,7 @@ function webhook(env: Env, localDev: boolean): Config['webhook'] {
     throw new Error(`WEBHOOK_URL must be an ${localDev ? 'http(s)' : 'https'} URL, got ${JSON.stringify(url)}`);
   }
   if (!key) throw new Error('WEBHOOK_SECRET must be set when WEBHOOK_URL is');
-  return { url: parsed.href, secret: key };
+  return { url: parsed.href, secret: key, previousSecret };
 }
 
 const cache = new WeakMap<object, Config>();

@@ -18,7 +18,7 @@ import {
 } from './job-state';
 import { JobStore } from './job-store';
 import { logError, logInfo, logWarn } from './log';
-import { deliver, notificationBody, retryAt, type Outgoing } from './notifications';
+import { deliver, notificationBody, retryAt, tentativeVacancy, type Outgoing } from './notifications';
 import type { JobView, ProgressRequest, Published } from './schemas';
 import { ANSWERED_CLOSE, closeSocket, SocketListeners } from './socket-listeners';
 import { formatMessage, SSE_HEADERS } from './sse';
@@ -59,6 +59,19 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   #history: StoredEvent[];
   /** Backend notifications still to deliver, oldest first (only read when notifications are on). */
   #outbox: Outgoing[];
+  /** The stored grace of the last departure (see `tentativeVacancy`), which the next one replaces. */
+  #vacancy: Outgoing | null;
+  /** When the running grace ends, or null when none runs (none started, or the job was watched again). */
+  #graceEndsAt: number | null;
+  /**
+   * The last status read by a waiting page (subscribe token, or no API token in open mode): it counts
+   * as a listener for VACATED_AFTER_MS. Kept in memory only, so a poll writes nothing: a page that
+   * polls every few seconds keeps the object loaded (an idle object is evicted after about 10 s), and
+   * an object evicted since had no poll in that long.
+   */
+  #lastPolledAt = -Infinity;
+  /** The newest job's `createdAt`, its incarnation: a job registered again after a delete gets a later one. */
+  #lastCreatedAt: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,7 +89,11 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     this.#history = this.#job ? this.#store.loadProgressEvents() : [];
     const terminal = this.#job ? terminalEvent(this.#job) : null;
     if (terminal) this.#history.push(terminal);
-    this.#outbox = this.#config.webhook ? this.#store.loadOutbox() : [];
+    const stored = this.#config.webhook ? this.#store.loadOutbox() : [];
+    this.#outbox = stored.filter((outgoing) => !outgoing.tentative);
+    this.#vacancy = stored.find((outgoing) => outgoing.tentative) ?? null;
+    this.#graceEndsAt = this.#job?.status === 'pending' ? (this.#vacancy?.nextAt ?? null) : null;
+    this.#lastCreatedAt = this.#job?.createdAt ?? 0;
     this.#streams = new StreamListeners(this.#config, () => this.#job?.id ?? null, () => this.#departed());
     this.#sockets = new SocketListeners(ctx);
     if (this.#config.logLevel === 'debug') logInfo('job object loaded', { job: this.#job?.id ?? null, sockets: this.#sockets.size });
@@ -103,7 +120,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     if (this.listenerCount >= maxSubscribersPerJob) {
       return errorResponse('too_many_subscribers', `This job already has ${maxSubscribersPerJob} open streams; close one or try again later.`);
     }
-    if (socket) return new Response(null, { status: 101, webSocket: this.#sockets.accept(first, job.lastEventId) });
+    if (socket) return new Response(null, { status: 101, webSocket: this.#sockets.accept(first, job.lastEventId, job.createdAt) });
     return new Response(this.#streams.open(first, job.lastEventId), { headers: SSE_HEADERS });
   }
 
@@ -114,13 +131,15 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const job: JobRecord = {
       id: jobId,
       status: 'pending',
-      createdAt: now,
+      createdAt: this.#newIncarnation(now),
       expiresAt: now + (ttlSeconds ?? this.#config.jobTtlSeconds) * 1000,
       lastEventId: 0,
     };
     this.#store.saveJob(job);
     this.#job = job;
     this.#history = [];
+    this.#graceEndsAt = null;
+    this.#lastPolledAt = -Infinity;
     void this.#arm(now);
     return { created: true, job };
   }
@@ -131,7 +150,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     if (job.status !== 'pending') return { ok: false, error: 'job_finished' };
     const event: StoredEvent = { id: job.lastEventId + 1, name: 'progress', data: progressPayload(progress, message) };
     const next: JobRecord = { ...job, progress, message, lastEventId: event.id };
-    this.#store.appendProgress(next, event, event.id - EVENT_HISTORY);
+    this.#store.appendProgress(event);
     this.#remember(next, event);
     return this.#announce(event, false);
   }
@@ -144,7 +163,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
       if (!isSameTerminal(job, terminal)) return { ok: false, error: 'job_finished' };
       return { ok: true, eventId: job.lastEventId, delivered: 0, duplicate: true };
     }
-    const event = this.#conclude(job ?? { id: jobId, status: 'pending', createdAt: now, expiresAt: now, lastEventId: 0 }, terminal, now);
+    const event = this.#conclude(job ?? { id: jobId, status: 'pending', createdAt: this.#newIncarnation(now), expiresAt: now, lastEventId: 0 }, terminal, now);
     // A registered job's alarm is already due by the new expiry (see #nextAlarm); one made by this
     // call has none yet.
     if (!job) void this.#arm(now);
@@ -154,8 +173,9 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   /** Stores `terminal` as the job's end, in one row: its event is rebuilt from the record on load. */
   #conclude(job: JobRecord, terminal: Terminal, now: number): StoredEvent {
     const event: StoredEvent = { id: job.lastEventId + 1, name: 'result', data: terminalPayload(terminal) };
-    const { vacantAt: _vacancyEnds, ...unwatched } = job;
-    const next: JobRecord = { ...unwatched, ...terminal, finishedAt: now, expiresAt: now + this.#config.resultTtlSeconds * 1000, lastEventId: event.id };
+    // A finished job is never vacated: a stored grace stays until the job's storage goes.
+    this.#graceEndsAt = null;
+    const next: JobRecord = { ...job, ...terminal, finishedAt: now, expiresAt: now + this.#config.resultTtlSeconds * 1000, lastEventId: event.id };
     this.#store.saveJob(next);
     this.#remember(next, event);
     return event;
@@ -189,8 +209,10 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     return { ok: true, eventId: event.id, delivered };
   }
 
-  status(jobId: string): JobView | null {
+  /** The job's view; `waiting` when a page read it (it then counts as a listener for VACATED_AFTER_MS). */
+  status(jobId: string, waiting = false): JobView | null {
     const job = this.#current(jobId);
+    if (job?.status === 'pending' && waiting) this.#lastPolledAt = Date.now();
     return job ? toView(job, this.listenerCount) : null;
   }
 
@@ -214,8 +236,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     if (job && job.expiresAt <= now) {
       if (job.status === 'pending') await this.#expire(job, now);
       else await this.#purge();
-    } else if (job?.status === 'pending' && job.vacantAt !== undefined && job.vacantAt <= now) {
-      this.#vacate(job, now);
+    } else if (job?.status === 'pending' && this.#graceEndsAt !== null && this.#graceEndsAt <= now) {
+      this.#endGrace(job, now);
     }
     await this.#deliverDue();
     await this.#arm(Date.now());
@@ -229,6 +251,9 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     // by now) is no departure; with notifications off no departure matters, so the sockets are not
     // scanned for each one.
     if (reason === ANSWERED_CLOSE || !this.#config.webhook) return;
+    // A socket of an earlier incarnation of this id (deleted and registered again since) left that
+    // job, not this one, whatever its close says.
+    if (incarnationOf(socket) !== undefined && incarnationOf(socket) !== this.#job?.createdAt) return;
     if (!this.ctx.getWebSockets().some((other) => other !== socket && other.readyState === WebSocket.OPEN)) this.#departed();
   }
 
@@ -246,24 +271,55 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const job = this.#job;
     if (!this.#config.webhook || !job || job.status !== 'pending') return;
     const now = Date.now();
-    this.#job = { ...job, vacantAt: now + this.#config.vacatedAfterMs };
-    this.#store.saveJob(this.#job);
+    const endsAt = now + this.#config.vacatedAfterMs;
+    this.#graceEndsAt = endsAt;
+    // The grace is stored as the notification it may become, one row that a later departure replaces.
+    this.#vacancy = this.#vacancy ? { ...this.#vacancy, firstAt: endsAt, nextAt: endsAt } : tentativeVacancy(this.#nextSeq(), endsAt);
+    this.#store.saveOutgoing(this.#vacancy);
     void this.#arm(now);
   }
 
-  /** The grace is over: vacated if no stream came back. Either way the next vacancy needs a new departure. */
-  #vacate(job: JobRecord, now: number): void {
-    const { vacantAt: _over, ...next } = job;
-    this.#job = next;
-    this.#store.saveJob(next);
-    if (this.listenerCount === 0) this.#notify('job.vacated', job.id, now);
+  /**
+   * The grace is over. A job watched again (a stream, or a page that polled within VACATED_AFTER_MS)
+   * is not vacated, and nothing is written: its stored grace waits for the next departure to replace
+   * it. Otherwise the grace becomes the `job.vacated` to deliver, in place, with its id.
+   */
+  #endGrace(job: JobRecord, now: number): void {
+    const endsAt = this.#graceEndsAt ?? now;
+    const vacancy = this.#vacancy;
+    this.#graceEndsAt = null;
+    if (!vacancy || this.listenerCount > 0) return;
+    const polledUntil = this.#lastPolledAt + this.#config.vacatedAfterMs;
+    if (polledUntil > now) {
+      this.#graceEndsAt = polledUntil;
+      return;
+    }
+    this.#vacancy = null;
+    const { body } = notificationBody('job.vacated', job.id, endsAt, vacancy.id);
+    const outgoing: Outgoing = { seq: vacancy.seq, id: vacancy.id, type: vacancy.type, body, attempts: 0, firstAt: now, nextAt: now };
+    this.#outbox.push(outgoing);
+    // First in line, it is sent now and its row deleted once it lands (rewritten only if it fails);
+    // behind another, it is stored as what it is now.
+    if (this.#outbox.length > 1) this.#store.saveOutgoing(outgoing);
   }
 
   /** Stores a notification to deliver (in the same commit as what it tells), if notifications are on. */
   #notify(type: NotificationType, jobId: string, now: number): void {
     if (!this.#config.webhook) return;
     const { id, body } = notificationBody(type, jobId, now);
-    this.#outbox.push(this.#store.enqueue(id, type, body, now));
+    const outgoing: Outgoing = { seq: this.#nextSeq(), id, type, body, attempts: 0, firstAt: now, nextAt: now };
+    this.#store.saveOutgoing(outgoing);
+    this.#outbox.push(outgoing);
+  }
+
+  #nextSeq(): number {
+    return Math.max(0, this.#vacancy?.seq ?? 0, ...this.#outbox.map((outgoing) => outgoing.seq)) + 1;
+  }
+
+  /** A `createdAt` later than any this object gave before, so that each incarnation has its own. */
+  #newIncarnation(now: number): number {
+    this.#lastCreatedAt = Math.max(now, this.#lastCreatedAt + 1);
+    return this.#lastCreatedAt;
   }
 
   /**
@@ -293,7 +349,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
       }
       outgoing.attempts = attempt;
       outgoing.nextAt = nextAt;
-      this.#store.retryLater(outgoing);
+      this.#store.saveOutgoing(outgoing);
     }
     if (had && !this.#job && this.#outbox.length === 0) await this.#purge();
   }
@@ -307,7 +363,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const job = this.#job;
     const due = [
       job ? this.#nextAlarm(job, now) : Infinity,
-      job?.status === 'pending' && job.vacantAt !== undefined ? job.vacantAt : Infinity,
+      job?.status === 'pending' ? (this.#graceEndsAt ?? Infinity) : Infinity,
       this.#outbox[0]?.nextAt ?? Infinity,
     ];
     const next = Math.min(...due);
@@ -355,15 +411,23 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
   async #purge(): Promise<void> {
     this.#job = null;
     this.#history = [];
+    this.#graceEndsAt = null;
     this.#endListeners();
+    const vacancy = this.#vacancy;
+    this.#vacancy = null;
     if (this.#outbox.length > 0) {
       this.#store.forgetJob();
+      if (vacancy) this.#store.dequeue(vacancy.seq);
       return this.#arm(Date.now());
     }
-    this.#store.forget();
-    await this.ctx.storage.deleteAlarm();
+    // With this compatibility date (2026-02-24 or later) it deletes the alarm too: one call, not two.
     await this.ctx.storage.deleteAll();
   }
+}
+
+/** The incarnation (job `createdAt`) a socket was accepted for; undefined for one accepted by an earlier release. */
+function incarnationOf(socket: WebSocket): number | undefined {
+  return (socket.deserializeAttachment() as { incarnation?: number } | null)?.incarnation;
 }
 
 function frame(event: StoredEvent): string {

@@ -17,7 +17,8 @@ export interface JobCalls {
   register(jobId: string, ttlSeconds: number | undefined): Registration | Promise<Registration>;
   progress(jobId: string, body: ProgressRequest): Promise<Outcome<Published>>;
   finish(jobId: string, terminal: Terminal): Promise<Outcome<Published>>;
-  status(jobId: string): JobView | null;
+  /** `waiting`: read by a waiting page, which then counts as a listener for VACATED_AFTER_MS. */
+  status(jobId: string, waiting?: boolean): JobView | null;
   remove(): Promise<void>;
   /** The stream route: see `connectRequest` and `readConnect`. */
   fetch(request: Request): Promise<Response>;
@@ -69,8 +70,8 @@ export class JobClient {
     return accepted(await this.#stub.finish(this.jobId, terminal));
   }
 
-  async status(): Promise<JobView> {
-    const view = await this.#stub.status(this.jobId);
+  async status(waiting = false): Promise<JobView> {
+    const view = await this.#stub.status(this.jobId, waiting);
     if (!view) throw refusal('job_not_found');
     return view;
   }

@@ -19,11 +19,6 @@ export interface JobRecord {
   moveUrl?: string;
   data?: JsonObject;
   error?: string;
-  /**
-   * With notifications on: when a pending job that had streams and has none now is vacated, unless a
-   * stream is open by then (set at each departure that leaves none, so the grace runs from the last).
-   */
-  vacantAt?: number;
 }
 
 export interface StoredEvent {

@@ -1,111 +1,74 @@
-import type { JobRecord, StoredEvent } from './job-state';
+import { EVENT_HISTORY, type JobRecord, type StoredEvent } from './job-state';
+import { migrateLegacyTables } from './job-store-legacy';
 import type { Outgoing } from './notifications';
-import type { NotificationType } from './webhook-signature';
 
 /**
- * The job's SQLite tables. They are created by the first write, so reading a job that does not exist
- * leaves no storage behind.
+ * The job's storage, as keys of the object's key-value store (which Cloudflare keeps in a SQLite table
+ * of its own): no table of ours is created, so a job's first write is its record alone.
+ * - `job`: the record, rewritten by register, completion and failure;
+ * - `e:<slot>`: progress events in a ring of EVENT_HISTORY slots, so a progress event is one row
+ *   written, its record fields (`progress`, `message`, `lastEventId`) rebuilt from the latest on load;
+ * - `o:<seq>`: notifications to deliver, oldest first, and the grace of a departure (`tentative`).
+ * Each put or delete is one row written (test/billing.test.ts counts them).
  */
 export class JobStore {
-  #schemaReady = false;
+  readonly #kv: SyncKvStorage;
 
-  constructor(private readonly storage: DurableObjectStorage) {}
-
-  loadJob(): JobRecord | null {
-    if (!this.#hasSchema()) return null;
-    const row = this.storage.sql.exec<{ record: string }>('SELECT record FROM job LIMIT 1').toArray()[0];
-    return row ? (JSON.parse(row.record) as JobRecord) : null;
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.#kv = storage.kv;
+    migrateLegacyTables(storage, this);
   }
 
-  /** Progress events, oldest first. The `result` event lives in the job row (see `terminalEvent`). */
+  /** The record, with what its progress events added since it was written. */
+  loadJob(): JobRecord | null {
+    const job = this.#kv.get<JobRecord>('job');
+    if (!job) return null;
+    const latest = this.loadProgressEvents().at(-1);
+    if (!latest || latest.id <= job.lastEventId) return job;
+    const { progress, message } = JSON.parse(latest.data) as { progress: number; message?: string };
+    return { ...job, progress, message, lastEventId: latest.id };
+  }
+
+  /** Progress events, oldest first. The `result` event lives in the job's record (see `terminalEvent`). */
   loadProgressEvents(): StoredEvent[] {
-    if (!this.#hasSchema()) return [];
-    return this.storage.sql
-      .exec<{ id: number; data: string }>("SELECT id, data FROM events WHERE name = 'progress' ORDER BY id")
-      .toArray()
-      .map(({ id, data }) => ({ id, name: 'progress', data }));
+    return [...this.#kv.list<{ id: number; data: string }>({ prefix: 'e:' })]
+      .map(([, { id, data }]) => ({ id, name: 'progress' as const, data }))
+      .sort((a, b) => a.id - b.id);
   }
 
   saveJob(job: JobRecord): void {
-    this.#ensureSchema();
-    // An upsert changes the existing row in place; REPLACE would delete and re-insert it and its
-    // primary-key index entry on every progress and completion.
-    this.storage.sql.exec(
-      'INSERT INTO job (id, record) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record',
-      job.id,
-      JSON.stringify(job),
-    );
+    this.#kv.put('job', job);
   }
 
-  /** Stores a progress event and the record it produced together, dropping events older than `keepAfter`. */
-  appendProgress(job: JobRecord, event: StoredEvent, keepAfter: number): void {
-    this.storage.transactionSync(() => {
-      this.saveJob(job);
-      this.storage.sql.exec('INSERT INTO events (id, name, data) VALUES (?, ?, ?)', event.id, event.name, event.data);
-      if (keepAfter > 0) this.storage.sql.exec('DELETE FROM events WHERE id <= ?', keepAfter);
-    });
+  /** Stores a progress event over the oldest one kept: the record is left as it was. */
+  appendProgress(event: StoredEvent): void {
+    this.#kv.put(`e:${event.id % EVENT_HISTORY}`, { id: event.id, data: event.data });
   }
 
-  /** Backend notifications not yet delivered, oldest first; none when there never were any. */
+  /** Notifications to deliver and the grace of a departure, if one is stored; oldest first. */
   loadOutbox(): Outgoing[] {
-    const found = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'").toArray().length;
-    if (!found) return [];
-    return this.storage.sql
-      .exec<{ seq: number; id: string; type: NotificationType; body: string; attempts: number; first_at: number; next_at: number }>('SELECT * FROM outbox ORDER BY seq')
-      .toArray()
-      .map((row) => ({ seq: row.seq, id: row.id, type: row.type, body: row.body, attempts: row.attempts, firstAt: row.first_at, nextAt: row.next_at }));
+    return [...this.#kv.list<Outgoing>({ prefix: 'o:' })].map(([, outgoing]) => outgoing).sort((a, b) => a.seq - b.seq);
   }
 
-  /** Stores a notification to deliver, after every one stored before it. */
-  enqueue(id: string, type: NotificationType, body: string, now: number): Outgoing {
-    this.#ensureSchema();
-    // Its own statement: a job stored before notifications existed has the other tables only.
-    this.storage.sql.exec(OUTBOX_TABLE);
-    const seq = this.storage.sql
-      .exec<{ seq: number }>('INSERT INTO outbox (id, type, body, attempts, first_at, next_at) VALUES (?, ?, ?, 0, ?, ?) RETURNING seq', id, type, body, now, now)
-      .one().seq;
-    return { seq, id, type, body, attempts: 0, firstAt: now, nextAt: now };
-  }
-
-  retryLater(outgoing: Outgoing): void {
-    this.storage.sql.exec('UPDATE outbox SET attempts = ?, first_at = ?, next_at = ? WHERE seq = ?', outgoing.attempts, outgoing.firstAt, outgoing.nextAt, outgoing.seq);
+  /** Stores a notification (or a departure's grace) under its `seq`, replacing what was there. */
+  saveOutgoing(outgoing: Outgoing): void {
+    this.#kv.put(outboxKey(outgoing.seq), outgoing);
   }
 
   dequeue(seq: number): void {
-    this.storage.sql.exec('DELETE FROM outbox WHERE seq = ?', seq);
+    this.#kv.delete(outboxKey(seq));
   }
 
   /** Deletes the job and its events but keeps notifications still to deliver. */
   forgetJob(): void {
-    if (!this.#hasSchema()) return;
-    this.storage.sql.exec('DELETE FROM job; DELETE FROM events;');
-  }
-
-  /** After `deleteAll()` the tables are gone and must be made again by the next write. */
-  forget(): void {
-    this.#schemaReady = false;
-  }
-
-  #hasSchema(): boolean {
-    if (this.#schemaReady) return true;
-    const found = this.storage.sql
-      .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'job'")
-      .toArray().length;
-    this.#schemaReady = found > 0;
-    return this.#schemaReady;
-  }
-
-  #ensureSchema(): void {
-    if (this.#schemaReady) return;
-    this.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS job (id TEXT PRIMARY KEY, record TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
-    `);
-    this.#schemaReady = true;
+    this.storage.transactionSync(() => {
+      this.#kv.delete('job');
+      for (const [key] of this.#kv.list({ prefix: 'e:' })) this.#kv.delete(key);
+    });
   }
 }
 
-const OUTBOX_TABLE = `CREATE TABLE IF NOT EXISTS outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
-  attempts INTEGER NOT NULL, first_at INTEGER NOT NULL, next_at INTEGER NOT NULL
-)`;
+/** Zero-padded, so that the store lists notifications in the order they were made. */
+function outboxKey(seq: number): string {
+  return `o:${String(seq).padStart(12, '0')}`;
+}

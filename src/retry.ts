@@ -2,12 +2,16 @@ import { jittered } from '../public/backoff.js';
 import { logWarn } from './log';
 import { formatComment, SSE_HEADERS } from './sse';
 
-export type RetryReason = 'too_many_subscribers' | 'unavailable';
+export type RetryReason = 'too_many_subscribers' | 'unavailable' | 'not_configured';
 
-/** The retry hint's ceiling by reason (the hint is half to all of it): a full job frees a slot soon; a failing object may need longer. */
+/**
+ * The retry hint's ceiling by reason (the hint is half to all of it): a full job frees a slot soon; a
+ * failing object may need longer; a setting that cannot be read waits for the operator's deploy.
+ */
 const RETRY_CEILING_MS: Record<RetryReason, number> = {
   too_many_subscribers: 4000,
   unavailable: 8000,
+  not_configured: 15_000,
 };
 
 /**

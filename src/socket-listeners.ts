@@ -21,10 +21,15 @@ export class SocketListeners implements Listeners {
     return this.ctx.getWebSockets().length;
   }
 
-  /** Accepts a socket whose first message is `first`, which holds every event up to `seenThrough`. */
-  accept(first: string, seenThrough: number): WebSocket {
+  /**
+   * Accepts a socket whose first message is `first`, which holds every event up to `seenThrough`, for
+   * the job's `incarnation` (its `createdAt`), kept with the socket through hibernation: a close that
+   * arrives after the job was deleted and registered again is then known to be the old job's.
+   */
+  accept(first: string, seenThrough: number, incarnation: number): WebSocket {
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ incarnation });
     this.#seenThrough.set(server, seenThrough);
     server.send(first);
     return client;

@@ -27,10 +27,17 @@ function signed(timestamp: number, body: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(encoder.encode(`${timestamp}.${body}`));
 }
 
-/** The `Jobcast-Signature` header for `body` sent at `timestamp` (Unix seconds). */
-export async function signatureHeader(secret: string, timestamp: number, body: string): Promise<string> {
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), signed(timestamp, body)));
-  return `t=${timestamp},v1=${Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+/**
+ * The `Jobcast-Signature` header for `body` sent at `timestamp` (Unix seconds): one `v1` per secret,
+ * in the order given (the current secret, then one being rotated out).
+ */
+export async function signatureHeader(secrets: string | readonly string[], timestamp: number, body: string): Promise<string> {
+  let header = `t=${timestamp}`;
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret, 'sign'), signed(timestamp, body)));
+    header += `,v1=${Array.from(mac, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+  }
+  return header;
 }
 
 /** `t` and every `v1` of a header (a receiver may be sent several signatures while a secret rotates). */

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { app } from '../src/app';
 import { readConfig, type Env } from '../src/config';
 import { newJobId } from './support/http';
+import { expectRetryAnswer } from './support/retry';
 
 const base = { JOBS: env.JOBS } as Env;
 
@@ -60,6 +61,7 @@ describe('readConfig', () => {
     ['WEBHOOK_SECRET', { WEBHOOK_URL: 'https://backend.example/hooks' }],
     ['WEBHOOK_URL', { WEBHOOK_URL: 'http://backend.example/hooks', WEBHOOK_SECRET: 'w'.repeat(32) }],
     ['WEBHOOK_URL', { WEBHOOK_URL: 'backend.example', WEBHOOK_SECRET: 'w'.repeat(32) }],
+    ['WEBHOOK_SECRET_PREVIOUS', { WEBHOOK_SECRET_PREVIOUS: 'short', WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: 'w'.repeat(32) }],
   ];
   for (const [name, vars] of bad) {
     it(`names ${name} when it is ${JSON.stringify(Object.values(vars)[0])}`, () => {
@@ -83,9 +85,11 @@ describe('readConfig', () => {
 
   it('reads the webhook, http: only under wrangler dev', () => {
     const secret = 'w'.repeat(32);
-    expect(readConfig({ ...base, WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: secret }).webhook).toEqual({ url: 'https://backend.example/hooks', secret });
+    expect(readConfig({ ...base, WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: secret }).webhook).toEqual({ url: 'https://backend.example/hooks', secret, previousSecret: null });
     expect(readConfig({ ...base, WEBHOOK_URL: 'http://127.0.0.1:9000/hooks', WEBHOOK_SECRET: secret, JOBCAST_LOCAL_DEV: 'true' }).webhook?.url).toBe('http://127.0.0.1:9000/hooks');
     expect(readConfig({ ...base, VACATED_AFTER_MS: '5000' }).vacatedAfterMs).toBe(5000);
+    const previous = 'p'.repeat(32);
+    expect(readConfig({ ...base, WEBHOOK_URL: 'https://backend.example/hooks', WEBHOOK_SECRET: secret, WEBHOOK_SECRET_PREVIOUS: previous }).webhook?.previousSecret).toBe(previous);
   });
 
   it('never puts a secret into its error', () => {
@@ -128,21 +132,25 @@ describe('configuration at the edge of the worker', () => {
     ['an 8-byte SIGNING_KEY', { SIGNING_KEY: 'eightbyt' }],
   ];
   for (const [name, vars] of unreadable) {
-    it(`answers 503 not_configured on every route with ${name}, and logs the setting's name`, async () => {
+    it(`answers 503 not_configured on every route but the stream's with ${name}, and logs the setting's name`, async () => {
       const lines: string[] = [];
       const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void lines.push(line));
+      vi.spyOn(console, 'warn').mockImplementation((line: string) => void lines.push(line));
       try {
         const env = { ...base, API_TOKENS: 'a-token', ...vars };
-        for (const [path, init] of [['/healthz', {}], [`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: 'Bearer a-token' } }], [`/sse/connect/${newJobId()}`, {}]] as const) {
+        for (const [path, init] of [['/healthz', {}], [`/jobs/${newJobId()}`, { method: 'PUT', headers: { Authorization: 'Bearer a-token' } }], [`/jobs/${newJobId()}`, {}]] as const) {
           const response = await app.request(path, init, env);
           expect(response.status).toBe(503);
           expect(await response.json()).toMatchObject({ error: 'not_configured' });
         }
+        // A 503 would stop a spec EventSource for good; the page is told to come back instead.
+        await expectRetryAnswer(await app.request(`/sse/connect/${newJobId()}`, {}, env), 'not_configured', [7500, 15_000]);
         const setting = Object.keys(vars)[0];
         expect(lines.some((line) => JSON.parse(line).error.includes(setting))).toBe(true);
         expect(lines.join('\n')).not.toContain('eightbyt');
       } finally {
         spy.mockRestore();
+        vi.restoreAllMocks();
       }
     });
   }

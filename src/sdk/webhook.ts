@@ -19,9 +19,9 @@ export class JobcastWebhookError extends Error {
 }
 
 export interface VerifyOptions {
-  /** How far `t` may be from now, either way. Default 300 (5 minutes). */
+  /** How far `t` may be from now, either way: a finite number ≥ 0. Default 300 (5 minutes). */
   toleranceSeconds?: number;
-  /** Now, in Unix seconds; for tests. */
+  /** Now, in Unix seconds (a finite number ≥ 0); for tests. */
   nowSeconds?: number;
 }
 
@@ -30,15 +30,23 @@ const TYPES: readonly string[] = ['job.vacated', 'job.expired'] satisfies Notifi
 /**
  * Checks a notification's signature over its raw body (the bytes as received: parse it only after
  * this), and that it was signed within `toleranceSeconds` of now, so a captured one cannot be
- * replayed later. Returns the notification; throws `JobcastWebhookError` otherwise. Deliveries are at
+ * replayed later. `secret` is WEBHOOK_SECRET, or several while it rotates (a signature by any of them
+ * passes). Returns the notification; throws `JobcastWebhookError` otherwise, and a `TypeError` for
+ * options that would skip a check (a tolerance of `NaN` would accept any age). Deliveries are at
  * least once: drop repeats by `id` (also the `Jobcast-Event-Id` header).
  */
 export async function verifyWebhook(
   rawBody: string | Uint8Array,
   signatureHeader: string | null | undefined,
-  secret: string,
+  secret: string | readonly string[],
   { toleranceSeconds = 300, nowSeconds = Math.floor(Date.now() / 1000) }: VerifyOptions = {},
 ): Promise<Notification> {
+  requireSeconds('toleranceSeconds', toleranceSeconds);
+  requireSeconds('nowSeconds', nowSeconds);
+  const secrets = typeof secret === 'string' ? [secret] : [...secret];
+  if (secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s === '')) {
+    throw new TypeError('secret must be a non-empty string, or an array of them.');
+  }
   const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
   const parsed = signatureHeader ? parseSignatureHeader(signatureHeader) : null;
   if (!parsed) throw new JobcastWebhookError('no_signature', 'No readable Jobcast-Signature header (t=…,v1=…).');
@@ -46,7 +54,9 @@ export async function verifyWebhook(
     throw new JobcastWebhookError('stale', `The signature's time is more than ${toleranceSeconds} s from now: a replay, or a clock that is off.`);
   }
   let valid = false;
-  for (const signature of parsed.signatures) valid ||= await isValidSignature(secret, parsed.timestamp, body, signature);
+  for (const key of secrets) {
+    for (const signature of parsed.signatures) valid ||= await isValidSignature(key, parsed.timestamp, body, signature);
+  }
   if (!valid) throw new JobcastWebhookError('bad_signature', 'The signature does not match the body: not from jobcast, altered, or signed with another WEBHOOK_SECRET.');
   let notification: Partial<Notification> | null = null;
   try {
@@ -59,4 +69,10 @@ export async function verifyWebhook(
     throw new JobcastWebhookError('invalid_body', 'A signed body that is not a notification this SDK knows; update the SDK.');
   }
   return { id, type: type as NotificationType, job, at };
+}
+
+function requireSeconds(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`${name} must be a finite number of seconds, 0 or more; got ${String(value)}.`);
+  }
 }
