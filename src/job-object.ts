@@ -18,6 +18,7 @@ import {
 } from './job-state';
 import { JobStore } from './job-store';
 import { logError, logInfo, logWarn } from './log';
+import { metrics } from './metrics';
 import { deliver, notificationBody, retryAt, type Outgoing } from './notifications';
 import type { JobView, ProgressRequest, Published } from './schemas';
 import { ANSWERED_CLOSE, closeSocket, SocketListeners } from './socket-listeners';
@@ -103,6 +104,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     if (this.listenerCount >= maxSubscribersPerJob) {
       return errorResponse('too_many_subscribers', `This job already has ${maxSubscribersPerJob} open streams; close one or try again later.`);
     }
+    metrics.streamOpened(this.env, jobId, socket ? 'hibernate' : 'stream', resumeFrom !== null);
     if (socket) return new Response(null, { status: 101, webSocket: this.#sockets.accept(first, job.lastEventId) });
     return new Response(this.#streams.open(first, job.lastEventId), { headers: SSE_HEADERS });
   }
@@ -170,7 +172,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const event = this.#conclude(job, EXPIRED, now);
     this.#notify('job.expired', job.id, now);
     void this.#arm(now);
-    await this.#announce(event, true);
+    const announced = await this.#announce(event, true);
+    if (announced.ok) metrics.expired(this.env, job.id, announced.delivered);
   }
 
   /**
@@ -256,7 +259,9 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const { vacantAt: _over, ...next } = job;
     this.#job = next;
     this.#store.saveJob(next);
-    if (this.listenerCount === 0) this.#notify('job.vacated', job.id, now);
+    if (this.listenerCount > 0) return;
+    metrics.vacated(this.env, job.id);
+    this.#notify('job.vacated', job.id, now);
   }
 
   /** Stores a notification to deliver (in the same commit as what it tells), if notifications are on. */
@@ -282,6 +287,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
       const { ok, status } = await deliver(webhook, outgoing, Date.now());
       const attempt = outgoing.attempts + 1;
       const fields = { job: this.#jobIdOf(outgoing), type: outgoing.type, id: outgoing.id, status, attempt };
+      metrics.notification(this.env, fields.job, fields.type, status, attempt, ok);
       if (ok && this.#config.logLevel !== 'warn') logInfo('notification', fields);
       if (!ok) logWarn('notification', fields);
       const nextAt = ok ? null : retryAt(attempt, outgoing.firstAt, Date.now());
