@@ -70,8 +70,9 @@ export default defineConfig({
       },
       {
         // The same, every server started with HIBERNATE=false (test/node/support/dev-server.ts).
-        // hibernation.test.ts starts a server of each mode itself; deploy-config.test.ts starts none.
-        test: { name: 'node-no-hibernate', include: ['test/node/**/*.test.ts'], exclude: ['test/node/hibernation.test.ts', 'test/node/deploy-config.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'false' }, ...devServer },
+        // hibernation.test.ts starts a server of each mode itself; deploy-config.test.ts and
+        // metrics-cli.test.ts start none.
+        test: { name: 'node-no-hibernate', include: ['test/node/**/*.test.ts'], exclude: ['test/node/hibernation.test.ts', 'test/node/deploy-config.test.ts', 'test/node/metrics-cli.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'false' }, ...devServer },
       },
       {
         // Debian Chromium driven by playwright-core against `wrangler dev`: `npm run test:e2e`.

@@ -14,23 +14,37 @@
 
 export const DATASET = 'jobcast';
 
-/** The index of every point is its event; the blobs and doubles each event fills, in column order. */
+/** The index of every point is its event; when each is written, and the blobs and doubles it fills, in column order. */
 export const LAYOUT = {
-  registered: { blobs: ['job id'], doubles: [] },
-  stream_opened: { blobs: ['job id', 'mode: `hibernate` or `stream`', '`first`, or `resume` when the browser sent Last-Event-ID'], doubles: [] },
-  finished: {
-    blobs: ['job id', '`result` or `failed`'],
-    doubles: ['listeners it was delivered to', 'ms from the backend call to the last listener write'],
+  registered: { when: 'a job was registered (PUT, not a repeat)', blobs: ['job id'], doubles: [] },
+  stream_opened: {
+    when: "a browser's stream opened on a pending job",
+    blobs: ['job id', 'mode: `hibernate` or `stream`', '`first`, or `resume` when the browser sent Last-Event-ID'],
+    doubles: [],
   },
-  expired: { blobs: ['job id'], doubles: ['listeners it was delivered to'] },
-  vacated: { blobs: ['job id'], doubles: [] },
+  finished: {
+    when: 'the backend stored a result or a failure (not a repeat)',
+    blobs: ['job id', '`result` or `failed`'],
+    doubles: ['listeners it was delivered to', "ms from the backend call to the object's answer, sent after the last listener's write"],
+  },
+  expired: { when: 'a pending job reached its ttl', blobs: ['job id'], doubles: ['listeners it was delivered to'] },
+  vacated: { when: "a pending job's last stream left and none came back within VACATED_AFTER_MS", blobs: ['job id'], doubles: [] },
   notification: {
+    when: 'each attempt to deliver a backend notification',
     blobs: ['job id', 'type: `job.vacated` or `job.expired`', 'answer: an HTTP status, `timeout` or `unreachable`'],
     doubles: ['attempt number (1 for the first)', '1 if it landed, 0 if it failed'],
   },
-  refusal: { blobs: ['job id, or empty when the call named no valid one', 'route, e.g. `PUT /jobs/:id`', 'error code'], doubles: ['HTTP status'] },
-  retry: { blobs: ['job id', 'route: `GET /sse/connect/:id`', 'reason: `too_many_subscribers` or `unavailable`'], doubles: ['HTTP status the reason stands for'] },
-} as const satisfies Record<string, { blobs: readonly string[]; doubles: readonly string[] }>;
+  refusal: {
+    when: 'an error answer on a job or stream route (not an unknown route or method)',
+    blobs: ['job id, or empty when the call named no valid one', 'route, like `PUT /jobs/:id`', 'error code'],
+    doubles: ['HTTP status'],
+  },
+  retry: {
+    when: 'a retry answer on the stream route',
+    blobs: ['job id', 'route: `GET /sse/connect/:id`', 'reason: `too_many_subscribers` or `unavailable`'],
+    doubles: ['the HTTP status the reason stands for: 429 or 503'],
+  },
+} as const satisfies Record<string, { when: string; blobs: readonly string[]; doubles: readonly string[] }>;
 
 export type MetricEvent = keyof typeof LAYOUT;
 
