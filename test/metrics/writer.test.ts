@@ -3,7 +3,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../src/config';
 import worker from '../../src/index';
-import { metrics, routeOf, type DataPoint } from '../../src/metrics';
+import { LAYOUT, metrics, routeOf, type DataPoint } from '../../src/metrics';
 import { API_TOKEN, newJobId } from '../support/http';
 
 /** The worker with `METRICS` as given (absent, or a binding that throws) over the test runtime's objects. */
@@ -37,6 +37,21 @@ describe('the METRICS binding', () => {
       { indexes: ['finished'], blobs: ['job-1', 'failed'], doubles: [3, 42] },
       { indexes: ['notification'], blobs: ['job-1', 'job.vacated', 'timeout'], doubles: [2, 0] },
     ]);
+  });
+
+  it('gets from each writer exactly the blobs and doubles LAYOUT lists for its event', () => {
+    const written: DataPoint[] = [];
+    const env = { METRICS: { writeDataPoint: (point: DataPoint) => void written.push(point) } };
+    metrics.registered(env, 'j');
+    metrics.streamOpened(env, 'j', 'stream', false);
+    metrics.finished(env, 'j', 'result', 1, 2);
+    metrics.expired(env, 'j', 1);
+    metrics.vacated(env, 'j');
+    metrics.notification(env, 'j', 'job.expired', 200, 1, true);
+    metrics.refusal(env, 'j', 'PUT /jobs/:id', 'unauthorized', 401);
+    metrics.retry(env, 'j', 'unavailable');
+    const shape = (point: DataPoint) => [point.indexes[0], point.blobs.length, point.doubles.length];
+    expect(written.map(shape)).toEqual(Object.entries(LAYOUT).map(([event, { blobs, doubles }]) => [event, blobs.length, doubles.length]));
   });
 });
 
