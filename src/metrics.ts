@@ -28,7 +28,7 @@ export const LAYOUT = {
     doubles: ['listeners it was delivered to', "ms from the backend call to the object's answer, sent after the last listener's write"],
   },
   expired: { when: 'a pending job reached its ttl', blobs: ['job id'], doubles: ['listeners it was delivered to'] },
-  vacated: { when: "a pending job's last stream left and none came back within VACATED_AFTER_MS", blobs: ['job id'], doubles: [] },
+  vacated: { when: "with notifications on, a pending job's last stream left and none came back within VACATED_AFTER_MS", blobs: ['job id'], doubles: [] },
   notification: {
     when: 'each attempt to deliver a backend notification',
     blobs: ['job id', 'type: `job.vacated` or `job.expired`', 'answer: an HTTP status, `timeout` or `unreachable`'],
