@@ -1,6 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { TEST_BINDINGS } from './test/support/bindings.ts';
+import { METRICS_BINDINGS, TEST_BINDINGS } from './test/support/bindings.ts';
 
 const pool = (vars: Record<string, string>) =>
   cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: { ...TEST_BINDINGS, ...vars } } });
@@ -12,6 +12,20 @@ const noHibernateMode = pool({ HIBERNATE: 'false' });
 /** The suites that hold streams, which run in both waiting modes. */
 const BOTH_MODES = ['stream', 'retry', 'backend', 'races', 'departure', 'job-object', 'demo', 'security', 'billing', 'vacancy', 'migration'].map((name) => `test/${name}.test.ts`);
 const devServer = { environment: 'node', testTimeout: 60_000, hookTimeout: 90_000 } as const;
+/**
+ * The metrics suites (test/metrics), which bind METRICS to a recorder themselves
+ * (test/support/metrics-recorder.ts): notifications on, sent to a receiver that fails each one once
+ * (test/support/webhook-receiver.js), and room for 1,000 streams on one job.
+ */
+const metricsPool = (hibernate: 'true' | 'false') =>
+  cloudflareTest({
+    wrangler: { configPath: './wrangler.toml' },
+    miniflare: {
+      bindings: { ...TEST_BINDINGS, ...METRICS_BINDINGS, HIBERNATE: hibernate },
+      outboundService: 'webhook-receiver',
+      workers: [{ name: 'webhook-receiver', modules: true, scriptPath: './test/support/webhook-receiver.js', compatibilityDate: '2026-10-01' }],
+    },
+  });
 
 export default defineConfig({
   test: {
@@ -26,6 +40,14 @@ export default defineConfig({
       {
         plugins: [noHibernateMode],
         test: { name: 'workers-no-hibernate', include: BOTH_MODES },
+      },
+      {
+        plugins: [metricsPool('true')],
+        test: { name: 'workers-metrics-hibernate', include: ['test/metrics/*.test.ts'], testTimeout: 30_000 },
+      },
+      {
+        plugins: [metricsPool('false')],
+        test: { name: 'workers-metrics-no-hibernate', include: ['test/metrics/*.test.ts'], testTimeout: 30_000 },
       },
       {
         // Tests that reset or break the runtime on purpose: `npm test` runs them through
@@ -48,8 +70,9 @@ export default defineConfig({
       },
       {
         // The same, every server started with HIBERNATE=false (test/node/support/dev-server.ts).
-        // hibernation.test.ts starts a server of each mode itself; deploy-config.test.ts starts none.
-        test: { name: 'node-no-hibernate', include: ['test/node/**/*.test.ts'], exclude: ['test/node/hibernation.test.ts', 'test/node/deploy-config.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'false' }, ...devServer },
+        // hibernation.test.ts starts a server of each mode itself; deploy-config.test.ts and
+        // metrics-cli.test.ts start none.
+        test: { name: 'node-no-hibernate', include: ['test/node/**/*.test.ts'], exclude: ['test/node/hibernation.test.ts', 'test/node/deploy-config.test.ts', 'test/node/metrics-cli.test.ts'], env: { JOBCAST_TEST_HIBERNATE: 'false' }, ...devServer },
       },
       {
         // Debian Chromium driven by playwright-core against `wrangler dev`: `npm run test:e2e`.

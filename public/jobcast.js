@@ -19,7 +19,8 @@
  *   line to take over);
  * - `connecting`: a stream is opening, or reopening by itself after the service ended it;
  * - `streaming`: the stream is open;
- * - `offline`: the service could not be reached, or refused the stream: waiting to try again;
+ * - `offline`: the browser is offline, or the service could not be reached or refused the stream:
+ *   waiting to try again;
  * - `polling`: asking the status route every `pollIntervalMs`, and now and then trying a stream;
  * - `settled`: resolved or rejected; the wait holds nothing any more.
  * @typedef {'relayed' | 'connecting' | 'streaming' | 'offline' | 'polling' | 'settled'} ConnectionState
@@ -77,6 +78,7 @@ export function waitForJob(options) {
  *   relayed    → connecting  this tab was granted the job's lock (the holding tab left)
  *   connecting → streaming   the stream opened
  *   streaming  → connecting  the service ended the stream; EventSource reopens it by itself
+ *   streaming  → offline     the same with the browser offline: it reopens at `online`
  *   connecting, streaming → offline   EventSource gave up (a non-200 answer, no network); the status
  *                            route is asked, which may settle the wait
  *   offline    → connecting  after a jittered backoff, or at once when the browser is back online,
@@ -197,9 +199,10 @@ class Wait {
       this.#finish(outcomeOf(JSON.parse(event.data)));
     });
     source.addEventListener('error', async () => {
-      // CONNECTING: the service ended the stream and EventSource reopens it by itself.
-      // CLOSED: a non-200 answer (a proxy's 502, 401, 404, 429, 204) or no network made it give up.
-      if (source.readyState !== ES.CLOSED) return this.#to('connecting', source);
+      // CONNECTING: the service ended the stream, or the network dropped, and EventSource reopens it
+      // by itself (with no network it keeps trying: offline, until the browser is online again).
+      // CLOSED: a non-200 answer (a proxy's 502, 401, 404, 429, 204) or a CORS refusal made it give up.
+      if (source.readyState !== ES.CLOSED) return this.#to(globalThis.navigator?.onLine === false ? 'offline' : 'connecting', source);
       this.#failures++;
       this.#to('offline');
       const epoch = this.#epoch;

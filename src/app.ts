@@ -11,11 +11,12 @@ import { readJsonBody } from './body';
 import { readConfig, type AppEnv } from './config';
 import { openStream } from './connect';
 import { retryAnswer } from './retry';
-import { ApiError, errorResponse, unexpectedError } from './errors';
+import { ApiError, ERROR_STATUS, errorResponse, unexpectedError, type ErrorCode } from './errors';
 import { JobClient } from './job-protocol';
 import { isValidJobId } from './job-id';
 import type { Terminal } from './job-state';
 import { logError, logInfo } from './log';
+import { metrics, routeOf } from './metrics';
 import { isAllowedRedirect } from './redirect';
 import { CompleteBody, FailBody, ProgressBody, RegisterBody, type Registered } from './schemas';
 import { STATIC_FILES, staticRedirect, staticResponse } from './static';
@@ -38,7 +39,10 @@ app.use('*', async (c, next) => {
     // A spec EventSource stops for good on a 503: a page waiting on the stream route is told to come
     // back instead, and recovers once the operator fixes the setting and deploys.
     const stream = CONNECT_PATH.exec(c.req.path);
-    if (stream && c.req.method === 'GET') return retryAnswer('not_configured', stream[1], String(error));
+    if (stream && c.req.method === 'GET') {
+      metrics.retry(c.env, stream[1], 'not_configured');
+      return retryAnswer('not_configured', stream[1], String(error));
+    }
     throw new ApiError('not_configured', 'The service is misconfigured; its log names the setting.');
   }
   await next();
@@ -92,6 +96,7 @@ app.all('*', (c) => {
 });
 
 app.onError((error, c) => {
+  refused(c, error instanceof ApiError ? error.code : 'internal_error');
   if (error instanceof ApiError) return errorResponse(error.code, error.message, error.headers);
   return unexpectedError(error, c.req.path, c.req.method);
 });
@@ -159,11 +164,18 @@ function backend(route: string, handler: (c: Ctx, id: string) => Promise<Backend
       response = answer.status === 204 ? c.body(null, 204) : c.json(answer.body, answer.status);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      refused(c, error.code);
       response = errorResponse(error.code, error.message, error.headers);
     }
     if (c.get('config').logLevel !== 'warn') logInfo('backend call', { route, job: c.get('jobId') ?? null, status: response.status, ms: Date.now() - started, delivered });
     return response;
   };
+}
+
+/** A refusal's data point: route and code, and the job id when the call named a valid one. */
+function refused(c: Ctx, code: ErrorCode): void {
+  const id = c.get('jobId') ?? '';
+  metrics.refusal(c.env, isValidJobId(id) ? id : '', routeOf(c.req.method, c.req.path), code, ERROR_STATUS[code]);
 }
 
 function jobId(c: Ctx): string {
@@ -218,6 +230,7 @@ async function status(c: Ctx): Promise<Response> {
 async function register(c: Ctx, id: string): Promise<BackendAnswer> {
   const body = await readJsonBody(c.req.raw, RegisterBody);
   const { created, job: record } = await job(c, id).register(body.ttlSeconds);
+  if (created) metrics.registered(c.env, id);
   const { signingKey } = c.get('config');
   const token = signingKey ? await mintSubscribeToken(signingKey, id, tokenExpiry(record, c.get('config'))) : undefined;
   const query = token ? `?token=${token}` : '';
@@ -238,9 +251,12 @@ async function progress(c: Ctx, id: string): Promise<BackendAnswer> {
 }
 
 async function finish(c: Ctx, id: string, status: Terminal['status']): Promise<BackendAnswer> {
+  const started = Date.now();
   const body = await readJsonBody(c.req.raw, status === 'result' ? CompleteBody : FailBody);
   checkRedirect(c, body.moveUrl);
   const published = await job(c, id).finish({ status, ...body });
+  // The object answers once every listener's write was handed to the runtime.
+  if (!published.duplicate) metrics.finished(c.env, id, status, published.delivered, Date.now() - started);
   return { status: 200, body: published, delivered: published.delivered };
 }
 

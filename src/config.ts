@@ -1,6 +1,8 @@
 /** Every setting the service reads, with the contract's defaults. Nothing else reads `env` directly. */
 export interface Env {
   JOBS: DurableObjectNamespace;
+  /** Workers Analytics Engine, dataset `jobcast` (src/metrics.ts); optional: unbound, nothing is written. */
+  METRICS?: AnalyticsEngineDataset;
   API_TOKENS?: string;
   SIGNING_KEY?: string;
   ALLOWED_REDIRECT_ORIGINS?: string;

@@ -5,8 +5,9 @@ import { withCors } from './cors';
 import { ERROR_STATUS, unexpectedError } from './errors';
 import { isValidJobId } from './job-id';
 import { JobClient } from './job-protocol';
+import { metrics, routeOf } from './metrics';
 import { relay } from './relay';
-import { retryAnswer } from './retry';
+import { retryAnswer, type RetryReason } from './retry';
 import { isValidSubscribeToken } from './subscribe-token';
 
 /**
@@ -19,11 +20,20 @@ export async function openStream(env: Env, config: Config, id: string, lastEvent
     answer = await new JobClient(env.JOBS, id).connect(lastEventId, config.hibernate);
   } catch (error) {
     // The object could not be reached or failed (overloaded, reset, an internal error): it will pass.
-    return retryAnswer('unavailable', id, String(error));
+    return retry(env, 'unavailable', id, String(error));
   }
-  if (answer.status === ERROR_STATUS.too_many_subscribers) return retryAnswer('too_many_subscribers', id);
-  if (answer.status >= 500) return retryAnswer('unavailable', id, `status ${answer.status}`);
+  if (answer.status === ERROR_STATUS.too_many_subscribers) return retry(env, 'too_many_subscribers', id);
+  if (answer.status >= 500) return retry(env, 'unavailable', id, `status ${answer.status}`);
+  if (answer.status === ERROR_STATUS.job_not_found) metrics.refusal(env, id, CONNECT_ROUTE, 'job_not_found', answer.status);
   return answer.webSocket ? relay(answer.webSocket, config) : answer;
+}
+
+const CONNECT_ROUTE = routeOf('GET', '/sse/connect/');
+
+/** A retry answer, and its data point. */
+function retry(env: Env, reason: RetryReason, id: string, detail?: string): Response {
+  metrics.retry(env, id, reason);
+  return retryAnswer(reason, id, detail);
 }
 
 /** One path segment with no escapes; isValidJobId has the rest of the id rule. */
@@ -59,6 +69,7 @@ export async function fastConnect(request: Request, env: Env): Promise<Response 
     response = await openStream(env, config, id, request.headers.get('Last-Event-ID') ?? query?.get('lastEventId') ?? '');
   } catch (error) {
     response = unexpectedError(error, url.slice(pathStart, queryStart < 0 ? undefined : queryStart), 'GET');
+    metrics.refusal(env, id, CONNECT_ROUTE, 'internal_error', response.status);
   }
   return withCors(response, request.headers.get('Origin'), config);
 }

@@ -18,6 +18,7 @@ import {
 } from './job-state';
 import { JobStore } from './job-store';
 import { logError, logInfo, logWarn } from './log';
+import { metrics } from './metrics';
 import { deliver, notificationBody, retryAt, tentativeVacancy, type Outgoing } from './notifications';
 import type { JobView, ProgressRequest, Published } from './schemas';
 import { ANSWERED_CLOSE, closeSocket, SocketListeners } from './socket-listeners';
@@ -120,6 +121,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     if (this.listenerCount >= maxSubscribersPerJob) {
       return errorResponse('too_many_subscribers', `This job already has ${maxSubscribersPerJob} open streams; close one or try again later.`);
     }
+    metrics.streamOpened(this.env, jobId, socket ? 'hibernate' : 'stream', resumeFrom !== null);
     if (socket) return new Response(null, { status: 101, webSocket: this.#sockets.accept(first, job.lastEventId, job.createdAt) });
     return new Response(this.#streams.open(first, job.lastEventId), { headers: SSE_HEADERS });
   }
@@ -190,7 +192,8 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
     const event = this.#conclude(job, EXPIRED, now);
     this.#notify('job.expired', job.id, now);
     void this.#arm(now);
-    await this.#announce(event, true);
+    const announced = await this.#announce(event, true);
+    if (announced.ok) metrics.expired(this.env, job.id, announced.delivered);
   }
 
   /**
@@ -295,6 +298,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
       return;
     }
     this.#vacancy = null;
+    metrics.vacated(this.env, job.id);
     const { body } = notificationBody('job.vacated', job.id, endsAt, vacancy.id);
     const outgoing: Outgoing = { seq: vacancy.seq, id: vacancy.id, type: vacancy.type, body, attempts: 0, firstAt: now, nextAt: now };
     this.#outbox.push(outgoing);
@@ -338,6 +342,7 @@ export class JobObject extends DurableObject<Env> implements JobCalls {
       const { ok, status } = await deliver(webhook, outgoing, Date.now());
       const attempt = outgoing.attempts + 1;
       const fields = { job: this.#jobIdOf(outgoing), type: outgoing.type, id: outgoing.id, status, attempt };
+      metrics.notification(this.env, fields.job, fields.type, status, attempt, ok);
       if (ok && this.#config.logLevel !== 'warn') logInfo('notification', fields);
       if (!ok) logWarn('notification', fields);
       const nextAt = ok ? null : retryAt(attempt, outgoing.firstAt, Date.now());

@@ -226,3 +226,20 @@ describe('a baseUrl that is no URL', () => {
     expect(FakeEventSource.instances).toHaveLength(1);
   });
 });
+
+describe('a browser that goes offline', () => {
+  it('reports offline while EventSource retries by itself, and opens a stream at once when online', async () => {
+    const target = fakeWindow();
+    vi.stubGlobal('navigator', { onLine: false });
+    const states: ConnectionState[] = [];
+    void waitForJob({ ...base, fetch: fakeStatus(pending).fetch, onState: (state) => states.push(state) });
+    FakeEventSource.latest.open();
+    FakeEventSource.latest.endByServer(); // what a dropped network does: EventSource keeps retrying
+    expect(states).toEqual(['connecting', 'streaming', 'offline']);
+    vi.stubGlobal('navigator', { onLine: true });
+    target.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(FakeEventSource.instances[0].readyState).toBe(FakeEventSource.CLOSED);
+    expect(states.at(-1)).toBe('connecting');
+  });
+});

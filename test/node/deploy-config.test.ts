@@ -63,6 +63,12 @@ describe("the README's deploy section", () => {
   });
 });
 
+describe('the metrics binding', () => {
+  it('is declared, so a plain deploy binds METRICS to the Analytics Engine dataset jobcast (docs/operations.md)', () => {
+    expect(stdout).toMatch(/env\.METRICS \(jobcast\)\s+Analytics Engine Dataset/);
+  });
+});
+
 describe('the deployed bundle', () => {
   it(`is at most ${MAX_BUNDLE_KIB} KiB`, () => {
     const kib = statSync(join(outdir, 'index.js')).size / 1024;

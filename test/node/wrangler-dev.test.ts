@@ -61,6 +61,21 @@ describe('logs under wrangler dev', () => {
   });
 });
 
+describe('the METRICS binding under wrangler dev', () => {
+  it('is bound as declared, and a full wait and a refusal, which write points, answer as usual', async () => {
+    expect(server.output()).toMatch(/env\.METRICS \(jobcast\)\s+Analytics Engine Dataset/);
+    const id = jobId('metrics');
+    expect((await backend('PUT', `/jobs/${id}`)).status).toBe(201);
+    const stream = await openRaw(`${server.url}/sse/connect/${id}`);
+    await stream.waitFor('event: connect');
+    expect(await (await backend('POST', `/jobs/${id}/complete`, { moveUrl: '/b' })).json()).toMatchObject({ delivered: 1 });
+    await stream.ended;
+    expect(stream.text()).toContain('event: result');
+    expect((await fetch(`${server.url}/jobs/${id}/complete`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect(server.output()).not.toMatch(/Failed to write data point/);
+  });
+});
+
 describe('static files under wrangler dev', () => {
   it('are the files in public/, byte for byte, as wrangler bundles them', async () => {
     for (const [path, file] of [
