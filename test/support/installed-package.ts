@@ -27,15 +27,19 @@ export async function installPackedPackage(name: string): Promise<{ dir: string;
  * Runs `fn` while no other test process packs: packing rebuilds dist/ (prepack), and test files of
  * several projects pack at the same time. A lock left by a killed run is taken after two minutes.
  */
-export async function withPackLock<T>(fn: () => Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), 'jobcast-npm-pack.lock');
+export function withPackLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withLockFolder(join(tmpdir(), 'jobcast-npm-pack.lock'), 120_000, fn);
+}
+
+/** Runs `fn` while holding a lock folder, across processes; a lock older than `staleMs` was left by a killed run. */
+export async function withLockFolder<T>(lock: string, staleMs: number, fn: () => Promise<T>): Promise<T> {
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
       try {
-        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+        if (Date.now() - statSync(lock).mtimeMs > staleMs) rmSync(lock, { recursive: true, force: true });
       } catch {
         // released meanwhile
       }

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, run, withPackLock } from '../../support/installed-package';
+import { ROOT, run, withLockFolder, withPackLock } from '../../support/installed-package';
 
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 /** What an app is made of, without what installing or building it makes. */
@@ -27,7 +27,7 @@ export async function installedExample(name: string): Promise<string> {
     const hash = createHash('sha256');
     for (const file of [join(pack, tarball), join(source, 'package-lock.json'), join(source, 'package.json')]) hash.update(readFileSync(file));
     const cached = join(tmpdir(), `jobcast-example-${name}-${hash.digest('hex').slice(0, 16)}`);
-    return await withLock(`${cached}.lock`, async () => {
+    return await withLockFolder(`${cached}.lock`, 300_000, async () => {
       if (existsSync(join(cached, name, 'node_modules', '.installed'))) {
         utimesSync(cached, new Date(), new Date()); // in use: not pruned by a run of another package
         return join(cached, name);
@@ -125,24 +125,3 @@ export function shellEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...vars };
 }
 
-/** Runs `fn` while holding a lock folder; a lock left by a killed run is taken after five minutes. */
-async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
-      } catch {
-        // released meanwhile
-      }
-      await new Promise((again) => setTimeout(again, 200));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
