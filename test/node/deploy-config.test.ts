@@ -26,8 +26,11 @@ function vars(toml: string): Record<string, string> {
   return Object.fromEntries([...table.matchAll(/^([A-Z_]+) = "([^"]*)"$/gm)].map(([, name, value]) => [name, value]));
 }
 
-/** The bound on the worker's bundle: every new isolate parses and evaluates all of it before its first request. */
-const MAX_BUNDLE_KIB = 250;
+/**
+ * The bound on the worker's bundle: every new isolate parses and evaluates all of it before its first
+ * request. It catches a dependency pulled in whole (full zod was 892 KiB), not a few KiB of features.
+ */
+const MAX_BUNDLE_KIB = 260;
 
 // Step 1 of the README's deploy section: a setting edited in wrangler.toml's [vars]; then the dry
 // run of a plain deploy, beside wrangler.toml so that `main` and the module rules resolve alike.
