@@ -40,7 +40,7 @@ app.use('*', async (c, next) => {
     // back instead, and recovers once the operator fixes the setting and deploys.
     const stream = CONNECT_PATH.exec(c.req.path);
     if (stream && c.req.method === 'GET') {
-      metrics.retry(c.env, stream[1], 'not_configured');
+      metrics.retry(c.env, isValidJobId(stream[1]) ? stream[1] : '', 'not_configured');
       return retryAnswer('not_configured', stream[1], String(error));
     }
     throw new ApiError('not_configured', 'The service is misconfigured; its log names the setting.');
